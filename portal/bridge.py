@@ -1,0 +1,75 @@
+"""The host side of tool calls made by sandboxed code.
+
+The sandbox hands us ``("gitlab.get_job_log", {...})``; we check the tool
+exists for this caller, call it through the registry, and turn the MCP result
+into a plain value: structured content when present, else JSON-decoded text
+when the text is JSON, else the text. An error result becomes
+`sandbox.ToolCallFailed`, which the code sees as a catchable ``ToolError``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import mcp_types as types
+from sandbox import ToolCallFailed
+
+from portal.auth import Principal
+from portal.catalog import Catalog
+from portal.registry import Registry, UpstreamError
+from portal.signatures import is_wrapped_output
+
+__all__ = ["RegistryBridge", "result_value"]
+
+_MAX_ERROR_TEXT = 2000
+
+
+def result_value(result: types.CallToolResult, tool: types.Tool | None) -> Any:
+    """The value code receives for a successful call."""
+    structured = result.structured_content
+    if structured is not None:
+        if tool is not None and is_wrapped_output(tool.output_schema) and set(structured) == {"result"}:
+            return structured["result"]
+        return structured
+    texts = [block.text for block in result.content if isinstance(block, types.TextContent)]
+    if len(texts) == 1:
+        try:
+            return json.loads(texts[0])
+        except ValueError:
+            return texts[0]
+    return "\n".join(texts)
+
+
+def error_text(result: types.CallToolResult) -> str:
+    texts = [block.text for block in result.content if isinstance(block, types.TextContent)]
+    text = " ".join(t.strip() for t in texts if t.strip()) or "the tool reported an error without a message"
+    return text[:_MAX_ERROR_TEXT]
+
+
+class RegistryBridge:
+    """Answers the sandbox's tool calls for one execution on behalf of one principal."""
+
+    def __init__(self, registry: Registry, catalog: Catalog, principal: Principal | None) -> None:
+        self._registry = registry
+        self._catalog = catalog
+        self._principal = principal
+
+    def tool_names(self) -> dict[str, list[str]]:
+        """Namespace to tool names: what the code may call."""
+        names: dict[str, list[str]] = {}
+        for entry in self._catalog.entries():
+            names.setdefault(entry.namespace, []).append(entry.tool.name)
+        return names
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        entry = self._catalog.get(name)
+        if entry is None:
+            raise ToolCallFailed(f"no tool named {name}: find tools with portal_codemode_search")
+        try:
+            result = await self._registry.call(entry.namespace, entry.tool.name, arguments)
+        except UpstreamError as exc:
+            raise ToolCallFailed(f"{name} could not run: {exc}") from None
+        if result.is_error:
+            raise ToolCallFailed(f"{name} failed: {error_text(result)}")
+        return result_value(result, entry.tool)

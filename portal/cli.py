@@ -1,0 +1,201 @@
+"""``portal``: serve the portal, mint development tokens, inspect and try the catalog.
+
+Without ``--config`` (or ``PORTAL_CONFIG``) every command uses the bundled
+demo configuration: state under ``./.portal/``, development auth, and each
+server against its fake backend on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import typer
+
+from portal.auth import load_signing_key
+from portal.config import ConfigError, PortalConfig, load_config
+from portal.runtime import PortalRuntime, open_runtime
+from portal.search_eval import evaluate, read_queries
+
+__all__ = ["app"]
+
+app = typer.Typer(help="MCP portal with Code Mode.", no_args_is_help=True, add_completion=False)
+T = TypeVar("T")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="PORTAL_CONFIG", help="portal.yaml (default: the bundled demo)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _config(path: Path | None, **overrides: Any) -> PortalConfig:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    updates = {key: value for key, value in overrides.items() if value is not None}
+    return config.model_copy(update=updates) if updates else config
+
+
+def _with_runtime(config: PortalConfig, work: Callable[[PortalRuntime], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with open_runtime(config) as runtime:
+            return await work(runtime)
+
+    return anyio.run(main)
+
+
+def _quiet_logs() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the portal: MCP at /mcp (Streamable HTTP), health at /healthz."""
+    import uvicorn
+
+    from portal.app import create_app
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    settings = _config(config, host=host, port=port)
+    typer.echo(f"portal: MCP endpoint http://{settings.host}:{settings.port}/mcp", err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="User the token is for (an email).")],
+    groups: Annotated[str, typer.Option(help="Comma-separated groups.")] = "",
+    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Mint a development bearer token for /mcp, signed with the portal's key."""
+    settings = _config(config)
+    if "@" not in user or len(user) > 254:
+        typer.echo("error: --user must be an email address", err=True)
+        raise typer.Exit(2)
+    lifetime = ttl or settings.auth.token_ttl_seconds
+    if lifetime <= 0:
+        typer.echo("error: --ttl must be positive", err=True)
+        raise typer.Exit(2)
+    key = load_signing_key(settings.state_dir, settings.auth.issuer)
+    typer.echo(key.mint(user, [g.strip() for g in groups.split(",") if g.strip()], lifetime))
+
+
+@app.command()
+def tools(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """List every tool of every server, and each server's state."""
+    _quiet_logs()
+
+    async def work(runtime: PortalRuntime) -> None:
+        statuses = runtime.registry.statuses()
+        entries = runtime.catalog.entries()
+        if as_json:
+            payload = {
+                "servers": [s.__dict__ for s in statuses],
+                "tools": [{"name": e.name, "signature": e.signature, "annotations": e.annotations()} for e in entries],
+            }
+            typer.echo(json.dumps(payload, indent=2))
+            return
+        for status in statuses:
+            detail = f" - {status.error}" if status.error else ""
+            typer.echo(f"# {status.namespace}: {status.state}, {status.tool_count} tools{detail}")
+        for entry in entries:
+            typer.echo(entry.signature)
+
+    _with_runtime(_config(config), work)
+
+
+@app.command()
+def search(
+    query: str,
+    limit: Annotated[int, typer.Option(min=1, max=50, help="Most results.")] = 10,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank the catalog's tools for a query, as portal_codemode_search does."""
+    _quiet_logs()
+
+    async def work(runtime: PortalRuntime) -> None:
+        hits = runtime.catalog.search(query, limit)
+        if as_json:
+            typer.echo(json.dumps([hit.to_json() for hit in hits], indent=2))
+        else:
+            typer.echo(runtime.codemode.search_text(query, limit))
+
+    _with_runtime(_config(config), work)
+
+
+@app.command("search-eval")
+def search_eval(
+    file: Annotated[Path, typer.Argument(help='JSON lines: {"q": "...", "expect": ["ns.tool", ...]}')],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure search quality on a query set: recall@1, recall@5, MRR and the misses."""
+    _quiet_logs()
+    try:
+        queries = read_queries(file)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(runtime: PortalRuntime) -> None:
+        report = evaluate(queries, lambda q, k: [hit.entry.name for hit in runtime.catalog.search(q, k)])
+        if as_json:
+            typer.echo(json.dumps(report.to_json(), indent=2))
+            return
+        typer.echo(f"queries {report.queries}  recall@1 {report.recall_at_1:.3f}  "
+                   f"recall@5 {report.recall_at_5:.3f}  MRR {report.mrr:.3f}")
+        for miss in report.misses:
+            typer.echo(f"miss: {miss.q!r} expected {', '.join(miss.expect)}; got {', '.join(miss.got) or '-'}")
+
+    _with_runtime(_config(config), work)
+
+
+@app.command("exec")
+def exec_file(
+    file: Annotated[Path, typer.Argument(help="Python file to run in the sandbox.")],
+    user: Annotated[str, typer.Option(help="Run as this user.")] = "cli@localhost",
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a file through the same path as portal_codemode_execute."""
+    from portal.auth import Principal
+
+    _quiet_logs()
+    try:
+        code = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def work(runtime: PortalRuntime) -> None:
+        outcome = await runtime.codemode.execute(code, Principal(user, ()))
+        if as_json:
+            typer.echo(outcome.text)
+            return
+        result = outcome.result
+        if result.stdout:
+            typer.echo(result.stdout.rstrip("\n"))
+        if result.error:
+            typer.echo(f"{result.error.type}: {result.error.message}", err=True)
+        elif result.value is not None:
+            typer.echo(json.dumps(result.value, indent=2, ensure_ascii=False, default=repr))
+
+    _with_runtime(_config(config), work)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,147 @@
+"""The portal's own MCP server: two Code Mode tools, or every upstream tool in direct mode.
+
+Built on the SDK's low-level `Server` because the tool list is dynamic. Bad
+arguments become tool errors the model can read; nothing raises to the client
+as a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mcp_types as types
+from mcp.server.lowlevel import Server
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from portal.auth import current_principal
+from portal.bridge import error_text
+from portal.catalog import Catalog
+from portal.codemode import (
+    EXECUTE_DESCRIPTION,
+    EXECUTE_INPUT_SCHEMA,
+    EXECUTE_TOOL,
+    MAX_QUERY_CHARS,
+    MAX_SEARCH_LIMIT,
+    SEARCH_DESCRIPTION,
+    SEARCH_INPUT_SCHEMA,
+    SEARCH_TOOL,
+    CodeMode,
+)
+from portal.registry import Registry, UpstreamError
+
+__all__ = ["build_mcp_server", "codemode_tools", "direct_name"]
+
+logger = logging.getLogger(__name__)
+
+
+class _SearchArguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    limit: int = Field(default=10, ge=1, le=MAX_SEARCH_LIMIT)
+
+
+class _ExecuteArguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1)
+
+
+def codemode_tools() -> list[types.Tool]:
+    return [
+        types.Tool(
+            name=SEARCH_TOOL,
+            title="Search tools",
+            description=SEARCH_DESCRIPTION,
+            input_schema=SEARCH_INPUT_SCHEMA,
+            annotations=types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
+        ),
+        types.Tool(
+            name=EXECUTE_TOOL,
+            title="Run Python against the tools",
+            description=EXECUTE_DESCRIPTION,
+            input_schema=EXECUTE_INPUT_SCHEMA,
+            annotations=types.ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=True),
+        ),
+    ]
+
+
+def direct_name(namespace: str, tool: str) -> str:
+    return f"{namespace}_{tool}"
+
+
+def _text_result(text: str, is_error: bool = False) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=is_error)
+
+
+def _bad_arguments(tool: str, exc: ValidationError) -> types.CallToolResult:
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors())
+    return _text_result(f"Invalid arguments for {tool}: {problems}", is_error=True)
+
+
+class _Handlers:
+    def __init__(self, codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode) -> None:
+        self.codemode_enabled = codemode_enabled
+        self.registry = registry
+        self.catalog = catalog
+        self.codemode = codemode
+
+    async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        if self.codemode_enabled:
+            return types.ListToolsResult(tools=codemode_tools())
+        return types.ListToolsResult(tools=[self._direct_tool(e.namespace, e.tool) for e in self.catalog.entries()])
+
+    @staticmethod
+    def _direct_tool(namespace: str, tool: types.Tool) -> types.Tool:
+        return tool.model_copy(update={"name": direct_name(namespace, tool.name)})
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        arguments = params.arguments or {}
+        if self.codemode_enabled:
+            if params.name == SEARCH_TOOL:
+                return self._search(arguments)
+            if params.name == EXECUTE_TOOL:
+                return await self._execute(arguments)
+            return _text_result(f"Unknown tool {params.name!r}: use {SEARCH_TOOL} and {EXECUTE_TOOL}.", True)
+        return await self._call_direct(params.name, arguments)
+
+    def _search(self, arguments: dict[str, Any]) -> types.CallToolResult:
+        try:
+            parsed = _SearchArguments.model_validate(arguments)
+        except ValidationError as exc:
+            return _bad_arguments(SEARCH_TOOL, exc)
+        return _text_result(self.codemode.search_text(parsed.query, parsed.limit))
+
+    async def _execute(self, arguments: dict[str, Any]) -> types.CallToolResult:
+        try:
+            parsed = _ExecuteArguments.model_validate(arguments)
+        except ValidationError as exc:
+            return _bad_arguments(EXECUTE_TOOL, exc)
+        outcome = await self.codemode.execute(parsed.code, current_principal())
+        return _text_result(outcome.text, outcome.is_error)
+
+    async def _call_direct(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        entry = next((e for e in self.catalog.entries() if direct_name(e.namespace, e.tool.name) == name), None)
+        if entry is None:
+            return _text_result(f"Unknown tool {name!r}.", is_error=True)
+        try:
+            result = await self.registry.call(entry.namespace, entry.tool.name, arguments)
+        except UpstreamError as exc:
+            return _text_result(str(exc), is_error=True)
+        if result.is_error:
+            return _text_result(error_text(result), is_error=True)
+        return result
+
+
+def build_mcp_server(codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode) -> Server[Any]:
+    handlers = _Handlers(codemode_enabled, registry, catalog, codemode)
+    return Server(
+        "mcp-portal",
+        version="0.1.0",
+        instructions=(
+            f"Find tools with {SEARCH_TOOL}, then run Python that calls them with {EXECUTE_TOOL}."
+            if codemode_enabled
+            else None
+        ),
+        on_list_tools=handlers.list_tools,
+        on_call_tool=handlers.call_tool,
+    )

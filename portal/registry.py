@@ -1,0 +1,223 @@
+"""The registry: live MCP client sessions to every configured upstream server.
+
+Each server gets its own task that holds one `mcp.Client` open for the
+portal's lifetime, lists the server's tools, and lists them again whenever the
+server sends ``notifications/tools/list_changed``. A server that fails to start
+or answer is logged, marked failed with a reason, and skipped: the portal
+serves the others and reports the failure (``Registry.statuses()``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+import anyio.abc
+import mcp_types as types
+from mcp import Client
+
+from portal.config import ServerConfig
+from portal.transports import open_client
+
+__all__ = ["Registry", "ServerStatus", "UpstreamError", "UpstreamTool"]
+
+logger = logging.getLogger(__name__)
+
+State = Literal["starting", "ready", "failed", "disabled"]
+
+
+class UpstreamError(Exception):
+    """A call could not reach its upstream server (not a tool-level error)."""
+
+
+@dataclass(frozen=True)
+class UpstreamTool:
+    """One tool as an upstream server lists it, under the server's namespace."""
+
+    namespace: str
+    tool: types.Tool
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.namespace}.{self.tool.name}"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What the portal reports about one upstream server."""
+
+    namespace: str
+    state: State
+    tool_count: int
+    error: str | None
+
+
+class _Upstream:
+    """One upstream server's connection, owned by a single task."""
+
+    def __init__(self, config: ServerConfig, on_change: Callable[[], None]) -> None:
+        self.config = config
+        self.state: State = "starting" if config.enabled else "disabled"
+        self.error: str | None = None
+        self.tools: list[types.Tool] = []
+        self.client: Client | None = None
+        self.ready = anyio.Event()
+        self._stop = anyio.Event()
+        self._relist_wanted = anyio.Event()
+        self._on_change = on_change
+        self._scope = anyio.CancelScope()
+
+    async def run(self) -> None:
+        with self._scope:
+            try:
+                await self._serve()
+            except Exception as exc:  # boundary: any failure of one upstream must not stop the portal
+                self._fail(_describe_exception(exc))
+        if self.state == "starting":
+            self._fail(f"did not answer within {self.config.connect_timeout_seconds:g} s")
+        self.client = None
+        self.ready.set()
+
+    async def _serve(self) -> None:
+        async with AsyncExitStack() as stack:
+            client = await open_client(stack, self.config.transport, self._on_message)
+            await self._refresh(client)
+            self.client, self.state = client, "ready"
+            logger.info("upstream %s ready with %d tools", self.config.namespace, len(self.tools))
+            self.ready.set()
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._relist_loop, client)
+                await self._stop.wait()
+                group.cancel_scope.cancel()
+
+    async def _refresh(self, client: Client) -> None:
+        tools: list[types.Tool] = []
+        cursor: str | None = None
+        for _ in range(100):  # bound pagination: a server that pages forever cannot hang us
+            page = await client.list_tools(cursor=cursor, cache_mode="refresh")
+            tools.extend(page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        self.tools = tools
+        self._on_change()
+
+    async def _relist_loop(self, client: Client) -> None:
+        while True:
+            await self._relist_wanted.wait()
+            self._relist_wanted = anyio.Event()
+            try:
+                await self._refresh(client)
+                logger.info("upstream %s tool list changed: %d tools", self.config.namespace, len(self.tools))
+            except Exception as exc:  # boundary: keep the last good list
+                logger.warning("upstream %s relist failed: %s", self.config.namespace, _describe_exception(exc))
+
+    async def _on_message(self, message: Any) -> None:
+        method = getattr(getattr(message, "root", message), "method", None)
+        if method == "notifications/tools/list_changed":
+            self._relist_wanted.set()
+        elif isinstance(message, Exception):
+            logger.warning("upstream %s transport error: %s", self.config.namespace, message)
+
+    def _fail(self, reason: str) -> None:
+        self.state, self.error, self.tools = "failed", reason, []
+        logger.error("upstream %s unavailable: %s", self.config.namespace, reason)
+        self._on_change()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.state != "ready":
+            self._scope.cancel()
+
+    def abandon(self) -> None:
+        self._scope.cancel()
+
+
+class Registry:
+    """All upstream servers; start it inside a task group with ``async with Registry(...)``."""
+
+    def __init__(self, servers: list[ServerConfig]) -> None:
+        self._upstreams = {s.namespace: _Upstream(s, self._bump) for s in servers}
+        self._group: anyio.abc.TaskGroup | None = None
+        self._stack = AsyncExitStack()
+        self.version = 0
+
+    def _bump(self) -> None:
+        self.version += 1
+
+    async def __aenter__(self) -> Registry:
+        self._group = await self._stack.enter_async_context(anyio.create_task_group())
+        for upstream in self._upstreams.values():
+            if upstream.config.enabled:
+                self._group.start_soon(upstream.run)
+                self._group.start_soon(self._watchdog, upstream)
+        await self.wait_ready()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for upstream in self._upstreams.values():
+            upstream.stop()
+        with anyio.move_on_after(5) as scope:
+            await self._stack.__aexit__(None, None, None)
+        if scope.cancelled_caught:
+            for upstream in self._upstreams.values():
+                upstream.abandon()
+
+    async def _watchdog(self, upstream: _Upstream) -> None:
+        with anyio.move_on_after(upstream.config.connect_timeout_seconds):
+            await upstream.ready.wait()
+            return
+        upstream.abandon()
+
+    async def wait_ready(self) -> None:
+        """Wait until every enabled server is ready or has failed."""
+        for upstream in self._upstreams.values():
+            if upstream.config.enabled:
+                await upstream.ready.wait()
+
+    def tools(self) -> list[UpstreamTool]:
+        """Every tool of every ready server, in configuration order."""
+        return [UpstreamTool(ns, tool) for ns, up in self._upstreams.items() for tool in up.tools]
+
+    def statuses(self) -> list[ServerStatus]:
+        return [
+            ServerStatus(ns, up.state, len(up.tools), up.error) for ns, up in self._upstreams.items()
+        ]
+
+    def find(self, namespace: str, tool: str) -> types.Tool | None:
+        upstream = self._upstreams.get(namespace)
+        if upstream is None:
+            return None
+        return next((t for t in upstream.tools if t.name == tool), None)
+
+    async def call(
+        self, namespace: str, tool: str, arguments: Mapping[str, Any], meta: dict[str, Any] | None = None
+    ) -> types.CallToolResult:
+        """Call one upstream tool; raises UpstreamError when the server cannot be reached."""
+        upstream = self._upstreams.get(namespace)
+        if upstream is None:
+            raise UpstreamError(f"no server has the namespace {namespace!r}")
+        if upstream.client is None:
+            reason = upstream.error or upstream.state
+            raise UpstreamError(f"server {namespace!r} is unavailable ({reason})")
+        try:
+            return await upstream.client.call_tool(
+                tool,
+                dict(arguments),
+                read_timeout_seconds=upstream.config.call_timeout_seconds,
+                meta=meta,  # type: ignore[arg-type]
+            )
+        except Exception as exc:  # boundary: transport faults become one error type
+            raise UpstreamError(f"server {namespace!r} failed to answer: {_describe_exception(exc)}") from None
+
+
+def _describe_exception(exc: BaseException) -> str:
+    """A one-line reason without stack frames: the innermost exception of a group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

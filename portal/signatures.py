@@ -1,0 +1,138 @@
+"""Render an MCP tool as a compact, typed Python signature a model can call.
+
+``gitlab.get_job_log(project: str, job_id: int, tail_lines: int = 200) -> str  # Log of one CI job``
+
+JSON Schema is mapped to the Python types a model already knows; anything
+exotic degrades to ``Any`` rather than failing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import mcp_types as types
+
+__all__ = ["is_wrapped_output", "one_line_doc", "render_signature", "schema_type"]
+
+_PRIMITIVES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "null": "None",
+    "object": "dict",
+    "array": "list",
+}
+_MAX_DEPTH = 4
+_MAX_DOC = 120
+
+
+def schema_type(schema: Any, defs: Mapping[str, Any] | None = None, depth: int = 0) -> str:
+    """The Python type expression for a JSON Schema fragment."""
+    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+        return "Any"
+    defs = defs or {}
+    if "$ref" in schema:
+        return _ref_type(str(schema["$ref"]), defs, depth)
+    if "enum" in schema and isinstance(schema["enum"], list):
+        return "Literal[" + ", ".join(json.dumps(value) for value in schema["enum"][:12]) + "]"
+    if "const" in schema:
+        return f"Literal[{json.dumps(schema['const'])}]"
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            return _union(schema_type(part, defs, depth + 1) for part in schema[key])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return _union(schema_type({**schema, "type": k}, defs, depth + 1) for k in kind)
+    if kind == "array":
+        items = schema.get("items")
+        return f"list[{schema_type(items, defs, depth + 1)}]" if items else "list"
+    if kind == "object":
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, Mapping) and not schema.get("properties"):
+            return f"dict[str, {schema_type(extra, defs, depth + 1)}]"
+        return "dict"
+    return _PRIMITIVES.get(str(kind), "Any")
+
+
+def _ref_type(ref: str, defs: Mapping[str, Any], depth: int) -> str:
+    name = ref.rsplit("/", 1)[-1]
+    target = defs.get(name)
+    if isinstance(target, Mapping) and target.get("type") != "object":
+        return schema_type(target, defs, depth + 1)
+    return "dict" if target is not None else "Any"
+
+
+def _union(parts: Any) -> str:
+    unique: list[str] = []
+    for part in parts:
+        if part not in unique:
+            unique.append(part)
+    return " | ".join(unique) if unique else "Any"
+
+
+def is_wrapped_output(output_schema: Mapping[str, Any] | None) -> bool:
+    """True for the SDK's ``{"result": ...}`` wrapper around a non-object return type."""
+    if not output_schema:
+        return False
+    properties = output_schema.get("properties")
+    return isinstance(properties, Mapping) and list(properties) == ["result"] and output_schema.get(
+        "required"
+    ) == ["result"]
+
+
+def return_type(tool: types.Tool) -> str:
+    schema = tool.output_schema
+    if not schema:
+        return "Any"
+    defs = schema.get("$defs", {})
+    if is_wrapped_output(schema):
+        return schema_type(schema["properties"]["result"], defs)
+    return "dict"
+
+
+def one_line_doc(description: str | None) -> str:
+    """The first sentence or line of a description, shortened for a search result."""
+    text = (description or "").strip()
+    if not text:
+        return ""
+    line = text.splitlines()[0].strip()
+    for end in (". ", "; "):
+        if end in line:
+            line = line.split(end, 1)[0]
+            break
+    line = line.rstrip(".")
+    return line if len(line) <= _MAX_DOC else line[: _MAX_DOC - 1].rstrip() + "…"
+
+
+def render_parameters(tool: types.Tool) -> str:
+    schema = tool.input_schema or {}
+    properties: Mapping[str, Any] = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    defs = schema.get("$defs", {})
+    mandatory, optional = [], []
+    for name, prop in properties.items():
+        annotation = schema_type(prop, defs)
+        if name in required:
+            mandatory.append(f"{name}: {annotation}")
+        else:
+            default = prop.get("default") if isinstance(prop, Mapping) else None
+            optional.append(f"{name}: {annotation} = {_python_literal(default)}")
+    return ", ".join(mandatory + optional)
+
+
+def _python_literal(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str | int | float):
+        return json.dumps(value) if isinstance(value, str) else repr(value)
+    return repr(value)
+
+
+def render_signature(namespace: str, tool: types.Tool, with_doc: bool = True) -> str:
+    """``namespace.tool(params) -> type  # doc``."""
+    signature = f"{namespace}.{tool.name}({render_parameters(tool)}) -> {return_type(tool)}"
+    doc = one_line_doc(tool.description) if with_doc else ""
+    return f"{signature}  # {doc}" if doc else signature

@@ -1,0 +1,44 @@
+from portal.search import SearchDocument, ToolIndex, tokenize
+from portal.search_eval import EvalQuery, evaluate
+
+
+def test_tokenize_splits_names_drops_stop_words_expands_abbreviations_and_stems() -> None:
+    assert tokenize("get_job_log") == ["job", "log"]
+    assert tokenize("listMergeRequests") == ["merg", "request"]
+    assert tokenize("why did the CI job fail") == ["ci", "pipelin", "job", "fail"]
+    assert tokenize("show MRs") == ["merg", "request"]
+
+
+def docs() -> list[SearchDocument]:
+    return [
+        SearchDocument("gitlab.get_job_log", "Log of one CI job: read it to see why a job failed.", ["project", "job_id"]),
+        SearchDocument("gitlab.list_merge_requests", "Merge requests of a project.", ["project", "state"]),
+        SearchDocument("gitlab.create_issue", "Open a new issue in a project.", ["project", "title"]),
+    ]
+
+
+def test_the_index_ranks_the_matching_tool_first() -> None:
+    index = ToolIndex(docs())
+    ranked = [index.documents[i].name for i, _ in index.search("why did the CI job fail", 3)]
+    assert ranked[0] == "gitlab.get_job_log"
+
+
+def test_the_index_returns_only_positive_scores_and_respects_the_limit() -> None:
+    index = ToolIndex(docs())
+    assert index.search("kubernetes helm chart", 5) == []
+    assert len(index.search("project", 2)) == 2
+    assert index.search("", 5) == []
+
+
+def test_an_empty_index_answers_nothing() -> None:
+    assert ToolIndex([]).search("job", 5) == []
+
+
+def test_search_eval_computes_recall_and_mrr_and_lists_misses() -> None:
+    ranking = {"a": ["x.one", "x.two"], "b": ["x.three", "x.two"], "c": ["x.four"]}
+    queries = [EvalQuery("a", ("x.one",)), EvalQuery("b", ("x.two",)), EvalQuery("c", ("x.nine",))]
+    report = evaluate(queries, lambda q, k: ranking[q][:k])
+    assert report.recall_at_1 == 1 / 3
+    assert report.recall_at_5 == 2 / 3
+    assert abs(report.mrr - (1 + 0.5 + 0) / 3) < 1e-9
+    assert [m.q for m in report.misses] == ["c"]
