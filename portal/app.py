@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 
-from portal.auth import DevTokenVerifier, SCOPE, load_signing_key
+from portal.auth import SCOPE, DevTokenVerifier, load_signing_key
 from portal.config import PortalConfig
 from portal.mcp_server import build_mcp_server
 from portal.runtime import PortalRuntime

@@ -13,12 +13,12 @@ import json
 from typing import Any
 
 import mcp_types as types
-from sandbox import ToolCallFailed
 
 from portal.auth import Principal
 from portal.catalog import Catalog
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output
+from sandbox import ToolCallFailed
 
 __all__ = ["RegistryBridge", "result_value"]
 

@@ -24,7 +24,12 @@ from portal.search_eval import evaluate, read_queries
 
 __all__ = ["app"]
 
-app = typer.Typer(help="MCP portal with Code Mode.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="MCP portal with Code Mode.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 T = TypeVar("T")
 
 ConfigOption = Annotated[
@@ -53,7 +58,9 @@ def _with_runtime(config: PortalConfig, work: Callable[[PortalRuntime], Awaitabl
 
 
 def _quiet_logs() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @app.command()
@@ -104,7 +111,10 @@ def tools(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         if as_json:
             payload = {
                 "servers": [s.__dict__ for s in statuses],
-                "tools": [{"name": e.name, "signature": e.signature, "annotations": e.annotations()} for e in entries],
+                "tools": [
+                    {"name": e.name, "signature": e.signature, "annotations": e.annotations()}
+                    for e in entries
+                ],
             }
             typer.echo(json.dumps(payload, indent=2))
             return
@@ -156,10 +166,14 @@ def search_eval(
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2))
             return
-        typer.echo(f"queries {report.queries}  recall@1 {report.recall_at_1:.3f}  "
-                   f"recall@5 {report.recall_at_5:.3f}  MRR {report.mrr:.3f}")
+        typer.echo(
+            f"queries {report.queries}  recall@1 {report.recall_at_1:.3f}  "
+            f"recall@5 {report.recall_at_5:.3f}  MRR {report.mrr:.3f}"
+        )
         for miss in report.misses:
-            typer.echo(f"miss: {miss.q!r} expected {', '.join(miss.expect)}; got {', '.join(miss.got) or '-'}")
+            typer.echo(
+                f"miss: {miss.q!r} expected {', '.join(miss.expect)}; got {', '.join(miss.got) or '-'}"
+            )
 
     _with_runtime(_config(config), work)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sandbox
-
 from portal.auth import Principal
 from portal.bridge import RegistryBridge
 from portal.catalog import Catalog
@@ -54,10 +53,19 @@ more; no files, network or os. Example:
 SEARCH_INPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "query": {"type": "string", "description": "What you want to do, in plain words.",
-                  "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-        "limit": {"type": "integer", "description": "Most results to return.",
-                  "default": 10, "minimum": 1, "maximum": MAX_SEARCH_LIMIT},
+        "query": {
+            "type": "string",
+            "description": "What you want to do, in plain words.",
+            "minLength": 1,
+            "maxLength": MAX_QUERY_CHARS,
+        },
+        "limit": {
+            "type": "integer",
+            "description": "Most results to return.",
+            "default": 10,
+            "minimum": 1,
+            "maximum": MAX_SEARCH_LIMIT,
+        },
     },
     "required": ["query"],
     "additionalProperties": False,
@@ -66,8 +74,11 @@ SEARCH_INPUT_SCHEMA: dict[str, Any] = {
 EXECUTE_INPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "code": {"type": "string", "description": "Python source to run; the last expression is returned.",
-                 "minLength": 1},
+        "code": {
+            "type": "string",
+            "description": "Python source to run; the last expression is returned.",
+            "minLength": 1,
+        },
     },
     "required": ["code"],
     "additionalProperties": False,

@@ -124,7 +124,9 @@ class PortalConfig(_Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    public_url: str | None = Field(default=None, description="External base URL; defaults to http://host:port")
+    public_url: str | None = Field(
+        default=None, description="External base URL; defaults to http://host:port"
+    )
     state_dir: Path = Path(".portal")
     codemode: bool = True
     result_max_bytes: int = Field(default=24_000, ge=256, le=4 * 1024 * 1024)

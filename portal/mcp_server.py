@@ -60,7 +60,9 @@ def codemode_tools() -> list[types.Tool]:
             title="Run Python against the tools",
             description=EXECUTE_DESCRIPTION,
             input_schema=EXECUTE_INPUT_SCHEMA,
-            annotations=types.ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=True),
+            annotations=types.ToolAnnotations(
+                read_only_hint=False, destructive_hint=True, open_world_hint=True
+            ),
         ),
     ]
 
@@ -79,16 +81,22 @@ def _bad_arguments(tool: str, exc: ValidationError) -> types.CallToolResult:
 
 
 class _Handlers:
-    def __init__(self, codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode) -> None:
+    def __init__(
+        self, codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode
+    ) -> None:
         self.codemode_enabled = codemode_enabled
         self.registry = registry
         self.catalog = catalog
         self.codemode = codemode
 
-    async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def list_tools(
+        self, ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
         if self.codemode_enabled:
             return types.ListToolsResult(tools=codemode_tools())
-        return types.ListToolsResult(tools=[self._direct_tool(e.namespace, e.tool) for e in self.catalog.entries()])
+        return types.ListToolsResult(
+            tools=[self._direct_tool(e.namespace, e.tool) for e in self.catalog.entries()]
+        )
 
     @staticmethod
     def _direct_tool(namespace: str, tool: types.Tool) -> types.Tool:
@@ -120,7 +128,9 @@ class _Handlers:
         return _text_result(outcome.text, outcome.is_error)
 
     async def _call_direct(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        entry = next((e for e in self.catalog.entries() if direct_name(e.namespace, e.tool.name) == name), None)
+        entry = next(
+            (e for e in self.catalog.entries() if direct_name(e.namespace, e.tool.name) == name), None
+        )
         if entry is None:
             return _text_result(f"Unknown tool {name!r}.", is_error=True)
         try:
@@ -132,7 +142,9 @@ class _Handlers:
         return result
 
 
-def build_mcp_server(codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode) -> Server[Any]:
+def build_mcp_server(
+    codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode
+) -> Server[Any]:
     handlers = _Handlers(codemode_enabled, registry, catalog, codemode)
     return Server(
         "mcp-portal",

@@ -28,6 +28,7 @@ __all__ = ["Registry", "ServerStatus", "UpstreamError", "UpstreamTool"]
 logger = logging.getLogger(__name__)
 
 State = Literal["starting", "ready", "failed", "disabled"]
+_CLOSE_GRACE_SECONDS = 5.0
 
 
 class UpstreamError(Exception):
@@ -114,7 +115,9 @@ class _Upstream:
                 await self._refresh(client)
                 logger.info("upstream %s tool list changed: %d tools", self.config.namespace, len(self.tools))
             except Exception as exc:  # boundary: keep the last good list
-                logger.warning("upstream %s relist failed: %s", self.config.namespace, _describe_exception(exc))
+                logger.warning(
+                    "upstream %s relist failed: %s", self.config.namespace, _describe_exception(exc)
+                )
 
     async def _on_message(self, message: Any) -> None:
         method = getattr(getattr(message, "root", message), "method", None)
@@ -161,11 +164,10 @@ class Registry:
     async def __aexit__(self, *exc_info: object) -> None:
         for upstream in self._upstreams.values():
             upstream.stop()
-        with anyio.move_on_after(5) as scope:
-            await self._stack.__aexit__(None, None, None)
-        if scope.cancelled_caught:
-            for upstream in self._upstreams.values():
-                upstream.abandon()
+        if self._group is not None:
+            # An upstream that does not close within the grace period is cancelled with the group.
+            self._group.cancel_scope.deadline = anyio.current_time() + _CLOSE_GRACE_SECONDS
+        await self._stack.__aexit__(*exc_info)
 
     async def _watchdog(self, upstream: _Upstream) -> None:
         with anyio.move_on_after(upstream.config.connect_timeout_seconds):
@@ -184,9 +186,7 @@ class Registry:
         return [UpstreamTool(ns, tool) for ns, up in self._upstreams.items() for tool in up.tools]
 
     def statuses(self) -> list[ServerStatus]:
-        return [
-            ServerStatus(ns, up.state, len(up.tools), up.error) for ns, up in self._upstreams.items()
-        ]
+        return [ServerStatus(ns, up.state, len(up.tools), up.error) for ns, up in self._upstreams.items()]
 
     def find(self, namespace: str, tool: str) -> types.Tool | None:
         upstream = self._upstreams.get(namespace)
@@ -212,7 +212,9 @@ class Registry:
                 meta=meta,  # type: ignore[arg-type]
             )
         except Exception as exc:  # boundary: transport faults become one error type
-            raise UpstreamError(f"server {namespace!r} failed to answer: {_describe_exception(exc)}") from None
+            raise UpstreamError(
+                f"server {namespace!r} failed to answer: {_describe_exception(exc)}"
+            ) from None
 
 
 def _describe_exception(exc: BaseException) -> str:

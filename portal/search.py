@@ -8,6 +8,7 @@ of stop words and stemmed (Snowball), with a few abbreviations engineers type
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ _CHUNK = re.compile(r"[A-Za-z0-9]+")
 _ACRONYM = re.compile(r"[A-Z]+s?|[a-z0-9]+")
 _CAMEL_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _STOP_WORDS = frozenset(
-    "a an and are as at be by can did do does for from get give has have how i in is it its list me my "
-    "of on or show that the this to was what when where which who why will with you your".split()
+    """a an and are as at be by can did do does for from get give has have how i in is it its list me my
+    of on or show that the this to was what when where which who why will with you your""".split()  # noqa: SIM905
 )
 # "get" and "list" are stop words in queries and names alike: every other tool starts with them.
 _ABBREVIATIONS = {
@@ -33,6 +34,7 @@ _ABBREVIATIONS = {
     "prs": "merge requests",
     "ci": "ci pipeline",
     "repo": "repository project",
+    "repository": "repository project",
     "repos": "repositories projects",
     "ticket": "ticket issue",
     "tickets": "tickets issues",
@@ -42,10 +44,11 @@ _ABBREVIATIONS = {
 }
 _NAME_WEIGHT = 3
 _stemmer = snowballstemmer.stemmer("english")
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 def tokenize(text: str) -> list[str]:
-    """Words of ``text`` as index terms: split, lower-cased, stop words out, abbreviations expanded, stemmed."""
+    """Index terms of ``text``: split, lower-cased, stop words out, abbreviations expanded, stemmed."""
     words: list[str] = []
     for chunk in _CHUNK.findall(text):
         parts = [chunk] if _ACRONYM.fullmatch(chunk) else _CAMEL_PART.findall(chunk)

@@ -9,6 +9,7 @@ exotic degrades to ``Any`` rather than failing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ _PRIMITIVES = {
 }
 _MAX_DEPTH = 4
 _MAX_DOC = 120
+_MAX_LITERALS = 6
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.;]\s")
 
 
 def schema_type(schema: Any, defs: Mapping[str, Any] | None = None, depth: int = 0) -> str:
@@ -37,7 +40,10 @@ def schema_type(schema: Any, defs: Mapping[str, Any] | None = None, depth: int =
     if "$ref" in schema:
         return _ref_type(str(schema["$ref"]), defs, depth)
     if "enum" in schema and isinstance(schema["enum"], list):
-        return "Literal[" + ", ".join(json.dumps(value) for value in schema["enum"][:12]) + "]"
+        values = schema["enum"]
+        if len(values) > _MAX_LITERALS:  # a long enumeration costs more context than it helps
+            return _PRIMITIVES.get(str(schema.get("type")), "str")
+        return "Literal[" + ", ".join(json.dumps(value) for value in values) + "]"
     if "const" in schema:
         return f"Literal[{json.dumps(schema['const'])}]"
     for key in ("anyOf", "oneOf"):
@@ -78,9 +84,11 @@ def is_wrapped_output(output_schema: Mapping[str, Any] | None) -> bool:
     if not output_schema:
         return False
     properties = output_schema.get("properties")
-    return isinstance(properties, Mapping) and list(properties) == ["result"] and output_schema.get(
-        "required"
-    ) == ["result"]
+    return (
+        isinstance(properties, Mapping)
+        and list(properties) == ["result"]
+        and output_schema.get("required") == ["result"]
+    )
 
 
 def return_type(tool: types.Tool) -> str:
@@ -98,12 +106,9 @@ def one_line_doc(description: str | None) -> str:
     text = (description or "").strip()
     if not text:
         return ""
-    line = text.splitlines()[0].strip()
-    for end in (". ", "; "):
-        if end in line:
-            line = line.split(end, 1)[0]
-            break
-    line = line.rstrip(".")
+    paragraph = text.split("\n\n", 1)[0]
+    line = " ".join(paragraph.split())
+    line = _SENTENCE_END.split(line, maxsplit=1)[0].rstrip(".")
     return line if len(line) <= _MAX_DOC else line[: _MAX_DOC - 1].rstrip() + "…"
 
 

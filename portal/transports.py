@@ -76,7 +76,9 @@ async def open_client(
         )
     else:
         http_client = await stack.enter_async_context(
-            httpx2.AsyncClient(headers=expand_env(transport.headers), timeout=httpx2.Timeout(30.0, read=300.0))
+            httpx2.AsyncClient(
+                headers=expand_env(transport.headers), timeout=httpx2.Timeout(30.0, read=300.0)
+            )
         )
         target = streamable_http_client(transport.url, http_client=http_client)
     # "legacy" keeps a long-lived session, over which servers send tools/list_changed.

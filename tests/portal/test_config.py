@@ -21,7 +21,10 @@ def test_the_bundled_demo_config_declares_gitlab_against_its_fake() -> None:
 
 
 def test_each_transport_kind_is_parsed(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, """
+    config = load_config(
+        write(
+            tmp_path,
+            """
 servers:
   - namespace: a
     transport: {type: module, module: servers.gitlab}
@@ -29,7 +32,10 @@ servers:
     transport: {type: stdio, command: python3, args: ["-m", "servers.gitlab"]}
   - namespace: c
     transport: {type: http, url: "http://127.0.0.1:9/mcp", headers: {Authorization: "Bearer ${TOKEN}"}}
-"""), environ={})
+""",
+        ),
+        environ={},
+    )
     assert [s.transport.type for s in config.servers] == ["module", "stdio", "http"]
     assert isinstance(config.servers[2].transport, HttpTransport)
     assert config.servers[2].transport.headers == {"Authorization": "Bearer ${TOKEN}"}
@@ -37,8 +43,15 @@ servers:
 
 def test_environment_overrides_top_level_and_nested_values(tmp_path: Path) -> None:
     path = write(tmp_path, "port: 8000\nsandbox: {wall_seconds: 5, cpu_seconds: 3}\n")
-    config = load_config(path, environ={"PORTAL_PORT": "9100", "PORTAL_CODEMODE": "false",
-                                        "PORTAL_SANDBOX__WALL_SECONDS": "7", "OTHER": "x"})
+    config = load_config(
+        path,
+        environ={
+            "PORTAL_PORT": "9100",
+            "PORTAL_CODEMODE": "false",
+            "PORTAL_SANDBOX__WALL_SECONDS": "7",
+            "OTHER": "x",
+        },
+    )
     assert config.port == 9100
     assert config.codemode is False
     assert config.sandbox.wall_seconds == 7
@@ -48,11 +61,20 @@ def test_environment_overrides_top_level_and_nested_values(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("servers:\n  - namespace: Bad-Name\n    transport: {type: module, module: x}\n", "servers.0.namespace"),
+        (
+            "servers:\n  - namespace: Bad-Name\n    transport: {type: module, module: x}\n",
+            "servers.0.namespace",
+        ),
         ("servers:\n  - namespace: a\n    transport: {type: carrier-pigeon}\n", "servers.0.transport"),
-        ("servers:\n  - {namespace: a, transport: {type: http, url: 'ftp://x'}}\n", "servers.0.transport.http.url"),
-        ("servers:\n  - {namespace: a, transport: {type: stdio, command: x}}\n"
-         "  - {namespace: a, transport: {type: stdio, command: y}}\n", "declared twice"),
+        (
+            "servers:\n  - {namespace: a, transport: {type: http, url: 'ftp://x'}}\n",
+            "servers.0.transport.http.url",
+        ),
+        (
+            "servers:\n  - {namespace: a, transport: {type: stdio, command: x}}\n"
+            "  - {namespace: a, transport: {type: stdio, command: y}}\n",
+            "declared twice",
+        ),
         ("port: 70000\n", "port"),
         ("unknown_key: 1\n", "unknown_key"),
         ("- just\n- a list\n", "mapping at the top level"),

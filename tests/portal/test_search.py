@@ -11,7 +11,9 @@ def test_tokenize_splits_names_drops_stop_words_expands_abbreviations_and_stems(
 
 def docs() -> list[SearchDocument]:
     return [
-        SearchDocument("gitlab.get_job_log", "Log of one CI job: read it to see why a job failed.", ["project", "job_id"]),
+        SearchDocument(
+            "gitlab.get_job_log", "Log of one CI job: read it to see why a job failed.", ["project", "job_id"]
+        ),
         SearchDocument("gitlab.list_merge_requests", "Merge requests of a project.", ["project", "state"]),
         SearchDocument("gitlab.create_issue", "Open a new issue in a project.", ["project", "title"]),
     ]

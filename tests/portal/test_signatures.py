@@ -4,9 +4,12 @@ import pytest
 from portal.signatures import is_wrapped_output, one_line_doc, render_signature, schema_type
 
 
-def tool(input_schema: dict, output_schema: dict | None = None, description: str = "Log of one CI job.") -> types.Tool:
-    return types.Tool(name="get_job_log", description=description, input_schema=input_schema,
-                      output_schema=output_schema)
+def tool(
+    input_schema: dict, output_schema: dict | None = None, description: str = "Log of one CI job."
+) -> types.Tool:
+    return types.Tool(
+        name="get_job_log", description=description, input_schema=input_schema, output_schema=output_schema
+    )
 
 
 def test_a_tool_renders_as_a_typed_signature_with_defaults_and_a_one_line_doc() -> None:
@@ -44,9 +47,15 @@ def test_json_schema_maps_to_python_types(schema: object, expected: str) -> None
 
 
 def test_optional_parameters_follow_required_ones_whatever_the_schema_order() -> None:
-    schema = {"type": "object", "properties": {"page": {"type": "integer", "default": 1}, "project": {"type": "string"}},
-              "required": ["project"]}
-    assert render_signature("gitlab", tool(schema), with_doc=False) == "gitlab.get_job_log(project: str, page: int = 1) -> Any"
+    schema = {
+        "type": "object",
+        "properties": {"page": {"type": "integer", "default": 1}, "project": {"type": "string"}},
+        "required": ["project"],
+    }
+    assert (
+        render_signature("gitlab", tool(schema), with_doc=False)
+        == "gitlab.get_job_log(project: str, page: int = 1) -> Any"
+    )
 
 
 def test_an_object_output_renders_as_dict_and_is_not_treated_as_wrapped() -> None:

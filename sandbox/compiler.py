@@ -1,0 +1,125 @@
+"""Turn model-written source into restricted code objects, or say why not.
+
+Steps: parse (SyntaxError), refuse imports outside the allowlist early
+(ForbiddenImport; the runtime `__import__` guard is still the enforcement),
+split off a final expression for notebook semantics, then compile both parts
+with RestrictedPython (RestrictedCode, with its messages).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Collection
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
+
+from sandbox import errors, policy
+from sandbox.modules import forbidden_import_message
+from sandbox.types import ErrorInfo
+
+
+@dataclass(frozen=True)
+class CompiledCode:
+    """The statements to exec, and the final expression to eval (if any)."""
+
+    body: CodeType
+    final: CodeType | None
+
+
+class SandboxTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus `a[k] += v` / `a.b += v` on simple targets.
+
+    RestrictedPython refuses augmented assignment to items and attributes
+    because the target would be evaluated twice. When the container is a plain
+    name and the key a name or constant, evaluating twice has no side effects,
+    so rewrite to `a[k] = a[k] + v`, which then passes the normal guards.
+    """
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        target = node.target
+        if isinstance(target, ast.Subscript | ast.Attribute) and _is_simple(target):
+            load = _as_load(target)
+            assign = ast.Assign(targets=[target], value=ast.BinOp(left=load, op=node.op, right=node.value))
+            ast.copy_location(assign, node)
+            ast.fix_missing_locations(assign)
+            return self.visit(assign)
+        return super().visit_AugAssign(node)
+
+
+def _is_simple(target: ast.Subscript | ast.Attribute) -> bool:
+    if not isinstance(target.value, ast.Name):
+        return False
+    return isinstance(target, ast.Attribute) or isinstance(target.slice, ast.Name | ast.Constant)
+
+
+def _as_load(target: ast.Subscript | ast.Attribute) -> ast.expr:
+    value = ast.Name(id=target.value.id, ctx=ast.Load())  # type: ignore[attr-defined]
+    if isinstance(target, ast.Attribute):
+        load: ast.expr = ast.Attribute(value=value, attr=target.attr, ctx=ast.Load())
+    else:
+        load = ast.Subscript(value=value, slice=target.slice, ctx=ast.Load())
+    return ast.copy_location(load, target)
+
+
+def compile_code(source: str, importable: Collection[str]) -> CompiledCode | ErrorInfo:
+    """Compile `source`; `importable` names the modules the import guard serves."""
+    try:
+        tree = ast.parse(source, filename=policy.CODE_FILENAME)
+    except SyntaxError as exc:
+        return ErrorInfo(errors.SYNTAX_ERROR, _syntax_message(exc))
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return ErrorInfo(errors.SYNTAX_ERROR, f"The code cannot be parsed ({exc}): simplify it.")
+    forbidden = _forbidden_import(tree, importable)
+    if forbidden is not None:
+        return forbidden
+    return _restrict(tree)
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    where = f"Line {exc.lineno}: " if exc.lineno else ""
+    text = f" in `{exc.text.strip()}`" if exc.text and exc.text.strip() else ""
+    return f"{where}{exc.msg}{text}. Fix the syntax and run the code again."
+
+
+def _forbidden_import(tree: ast.Module, importable: Collection[str]) -> ErrorInfo | None:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            names = ["." * node.level + (node.module or "")]
+        for name in names:
+            if name not in importable:
+                message = f"Line {node.lineno}: {forbidden_import_message(name)}"
+                return ErrorInfo(errors.FORBIDDEN_IMPORT, message)
+    return None
+
+
+def _restrict(tree: ast.Module) -> CompiledCode | ErrorInfo:
+    final_expr = None
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):
+        tree.body.pop()
+        final_expr = ast.Expression(body=last.value)
+    body = compile_restricted_exec(tree, filename=policy.CODE_FILENAME, policy=SandboxTransformer)
+    problems = list(body.errors)
+    final = None
+    if final_expr is not None:
+        result = compile_restricted_eval(final_expr, filename=policy.CODE_FILENAME, policy=SandboxTransformer)
+        problems.extend(result.errors)
+        final = result.code
+    if problems or body.code is None:
+        return ErrorInfo(errors.RESTRICTED_CODE, _restricted_message(problems))
+    return CompiledCode(body=body.code, final=final)
+
+
+def _restricted_message(problems: list[str]) -> str:
+    listed = "; ".join(problem.rstrip(".") for problem in problems) or "the code could not be compiled"
+    return (
+        f"The sandbox does not allow this code: {listed}. "
+        "Rewrite those parts (no names starting with '_', no exec/eval, no async, no global/nonlocal)."
+    )
