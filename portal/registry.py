@@ -10,9 +10,11 @@ serves the others and reports the failure (``Registry.statuses()``).
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Literal
 
 import anyio
@@ -66,27 +68,33 @@ class _Upstream:
         self.error: str | None = None
         self.tools: list[types.Tool] = []
         self.client: Client | None = None
-        self.ready = anyio.Event()
-        self._stop = anyio.Event()
-        self._relist_wanted = anyio.Event()
         self._on_change = on_change
+
+    def prepare(self) -> None:
+        """Create the loop-bound primitives, on entry: the registry itself is built outside a loop."""
+        self.ready, self._stop, self._relist_wanted = anyio.Event(), anyio.Event(), anyio.Event()
         self._scope = anyio.CancelScope()
 
     async def run(self) -> None:
-        with self._scope:
-            try:
-                await self._serve()
-            except Exception as exc:  # boundary: any failure of one upstream must not stop the portal
-                self._fail(_describe_exception(exc))
-        if self.state == "starting":
-            self._fail(f"did not answer within {self.config.connect_timeout_seconds:g} s")
-        self.client = None
-        self.ready.set()
+        try:
+            with self._scope:
+                try:
+                    await self._serve()
+                except Exception as exc:  # boundary: any failure of one upstream must not stop the portal
+                    if self.state != "failed":  # an abandoned upstream already has its reason
+                        self._fail(_describe_exception(exc))
+        finally:  # also on cancellation, so no status stays "starting" and no waiter hangs
+            if self.state == "starting":
+                self._fail("stopped before it answered")
+            self.client = None
+            self.ready.set()
 
     async def _serve(self) -> None:
         async with AsyncExitStack() as stack:
             client = await open_client(stack, self.config.transport, self._on_message)
             await self._refresh(client)
+            if self.state != "starting":  # abandoned by the watchdog while listing
+                return
             self.client, self.state = client, "ready"
             logger.info("upstream %s ready with %d tools", self.config.namespace, len(self.tools))
             self.ready.set()
@@ -137,7 +145,18 @@ class _Upstream:
             self._scope.cancel()
 
     def abandon(self) -> None:
+        """Give up on a server that did not answer in time.
+
+        Failed and ready at once: closing a stuck transport can itself take seconds
+        (stdio waits for the process, then kills it), and the portal must not wait for that.
+        """
+        if self.state == "starting":
+            self._fail(self._timeout_reason())
+            self.ready.set()
         self._scope.cancel()
+
+    def _timeout_reason(self) -> str:
+        return f"did not answer within {self.config.connect_timeout_seconds:g} s"
 
 
 class Registry:
@@ -153,21 +172,34 @@ class Registry:
         self.version += 1
 
     async def __aenter__(self) -> Registry:
-        self._group = await self._stack.enter_async_context(anyio.create_task_group())
         for upstream in self._upstreams.values():
-            if upstream.config.enabled:
-                self._group.start_soon(upstream.run)
-                self._group.start_soon(self._watchdog, upstream)
-        await self.wait_ready()
+            upstream.prepare()
+        self._group = await self._stack.enter_async_context(anyio.create_task_group())
+        try:
+            for upstream in self._upstreams.values():
+                if upstream.config.enabled:
+                    self._group.start_soon(upstream.run)
+                    self._group.start_soon(self._watchdog, upstream)
+            await self.wait_ready()
+        except BaseException:
+            # `async with` calls __aexit__ only after __aenter__ returns: a cancel while connecting
+            # would otherwise leave the task group (and its cancel scope) open on the caller's task.
+            await self.__aexit__(*sys.exc_info())
+            raise
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         for upstream in self._upstreams.values():
             upstream.stop()
         if self._group is not None:
             # An upstream that does not close within the grace period is cancelled with the group.
             self._group.cancel_scope.deadline = anyio.current_time() + _CLOSE_GRACE_SECONDS
-        await self._stack.__aexit__(*exc_info)
+        await self._stack.__aexit__(exc_type, exc, traceback)
 
     async def _watchdog(self, upstream: _Upstream) -> None:
         with anyio.move_on_after(upstream.config.connect_timeout_seconds):

@@ -9,19 +9,20 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx2
 from mcp import Client, StdioServerParameters
+from mcp.client.session import MessageHandlerFnT
 from mcp.client.streamable_http import streamable_http_client
 
 from portal.config import HttpTransport, ModuleTransport, StdioTransport
 
 __all__ = ["build_module_server", "expand_env", "open_client", "start_demo_backend"]
 
-MessageHandler = Callable[[Any], Awaitable[None]]
+MessageHandler = MessageHandlerFnT
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

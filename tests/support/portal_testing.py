@@ -21,6 +21,10 @@ from mcp.client.streamable_http import streamable_http_client
 from portal.auth import load_signing_key
 
 STARTUP_SECONDS = 60
+DEMO_GITLAB = {
+    "namespace": "gitlab",
+    "transport": {"type": "module", "module": "servers.gitlab", "demo_backend": True},
+}
 
 
 def free_port() -> int:

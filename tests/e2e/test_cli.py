@@ -1,0 +1,126 @@
+"""The `portal` command line, run as a user would, against the demo GitLab."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portal.auth import load_signing_key
+
+QUERY_SET = Path(__file__).parents[1] / "search_queries.jsonl"
+RECALL_AT_5_FLOOR = 0.9
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    path = folder / "portal.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "state_dir": str(folder / "state"),
+                "servers": [
+                    {
+                        "namespace": "gitlab",
+                        "transport": {"type": "module", "module": "servers.gitlab", "demo_backend": True},
+                    }
+                ],
+            }
+        )
+    )
+    return path
+
+
+def portal(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "portal.cli", *args]
+    if config is not None:
+        command += ["--config", str(config)]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=120, cwd=config.parent if config else None
+    )
+
+
+def test_token_mints_a_jwt_the_portal_key_verifies(config: Path) -> None:
+    done = portal("token", "--user", "ann@example.com", "--groups", "dev, ops", "--ttl", "60", config=config)
+    assert done.returncode == 0, done.stderr
+    claims = load_signing_key(config.parent / "state", "mcp-portal").verify(done.stdout.strip())
+    assert (claims["sub"], claims["groups"], claims["exp"] - claims["iat"]) == (
+        "ann@example.com",
+        ["dev", "ops"],
+        60,
+    )
+
+
+def test_token_refuses_a_user_that_is_not_an_email(config: Path) -> None:
+    done = portal("token", "--user", "ann", config=config)
+    assert done.returncode == 2
+    assert "email" in done.stderr
+
+
+def test_tools_json_lists_the_catalog_and_server_states(config: Path) -> None:
+    done = portal("tools", "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    catalog = json.loads(done.stdout)
+    assert catalog["servers"] == [{"namespace": "gitlab", "state": "ready", "tool_count": 19, "error": None}]
+    names = {tool["name"] for tool in catalog["tools"]}
+    assert {"gitlab.get_job_log", "gitlab.create_issue", "gitlab.search_code"} <= names
+    log_tool = next(t for t in catalog["tools"] if t["name"] == "gitlab.get_job_log")
+    assert log_tool["annotations"]["readOnlyHint"] is True
+
+
+def test_search_json_returns_ranked_names_and_signatures(config: Path) -> None:
+    done = portal("search", "why did the CI job fail", "--limit", "3", "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert len(hits) == 3
+    assert "gitlab.get_job_log" in [hit["name"] for hit in hits]
+    assert all(hit["signature"].startswith(hit["name"] + "(") for hit in hits)
+
+
+def test_search_eval_keeps_recall_at_5_above_the_floor_on_the_public_query_set(config: Path) -> None:
+    done = portal("search-eval", str(QUERY_SET), "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["queries"] == sum(1 for line in QUERY_SET.read_text().splitlines() if line.strip())
+    assert report["recall@5"] >= RECALL_AT_5_FLOOR, report["misses"]
+
+
+def test_search_eval_rejects_a_malformed_query_file(config: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"q": "ok", "expect": ["a.b"]}\n{"q": 3}\n')
+    done = portal("search-eval", str(bad), config=config)
+    assert done.returncode == 2
+    assert "bad.jsonl:2" in done.stderr
+
+
+def test_exec_runs_a_file_through_the_code_mode_path(config: Path, tmp_path: Path) -> None:
+    program = tmp_path / "failed_jobs.py"
+    program.write_text(
+        "failed = gitlab.list_pipelines(project='infra/api', status='failed')\n"
+        "jobs = gitlab.list_pipeline_jobs(project='infra/api', pipeline_id=failed[0]['id'], scope='failed')\n"
+        "log = gitlab.get_job_log(project='infra/api', job_id=jobs[0]['id'], tail_lines=40)\n"
+        "[jobs[0]['name'], 'AssertionError' in log]\n"
+    )
+    done = portal("exec", str(program), "--json", config=config)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"ok": True, "value": ["pytest", True], "stdout": "", "error": None}
+
+
+def test_exec_reports_a_missing_file_clearly(config: Path, tmp_path: Path) -> None:
+    done = portal("exec", str(tmp_path / "missing.py"), config=config)
+    assert done.returncode == 2
+    assert "cannot read" in done.stderr
+
+
+def test_an_invalid_config_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "portal.yaml"
+    bad.write_text("servers:\n  - namespace: Bad\n    transport: {type: stdio, command: x}\n")
+    done = portal("tools", config=bad)
+    assert done.returncode == 2
+    assert "servers.0.namespace" in done.stderr
+    assert "Traceback" not in done.stderr
