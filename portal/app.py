@@ -1,4 +1,4 @@
-"""The FastAPI application: ``/mcp`` (Streamable HTTP, bearer auth) and ``/healthz``."""
+"""The FastAPI application: ``/mcp`` (Streamable HTTP, bearer auth), ``/healthz`` and ``/metrics``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 
+from portal import __version__
 from portal.auth import SCOPE, DevTokenVerifier, load_signing_key
 from portal.config import PortalConfig
+from portal.error_reporting import init_error_reporting
 from portal.mcp_server import build_mcp_server
+from portal.metrics import CONTENT_TYPE_LATEST
 from portal.runtime import PortalRuntime
 
 __all__ = ["create_app"]
@@ -35,6 +38,7 @@ def _transport_security(config: PortalConfig) -> TransportSecuritySettings | Non
 
 def create_app(config: PortalConfig) -> FastAPI:
     """Wire the runtime, the MCP server and auth into one ASGI app."""
+    init_error_reporting(config.error_reporting, release=f"mcp-portal@{__version__}")
     runtime = PortalRuntime.create(config)
     key = load_signing_key(config.state_dir, config.auth.issuer)
     server = build_mcp_server(config.codemode, runtime.registry, runtime.catalog, runtime.codemode)
@@ -72,6 +76,12 @@ def create_app(config: PortalConfig) -> FastAPI:
                 for s in statuses
             ],
         }
+
+    if config.metrics:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(runtime.metrics.render(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.mount("/", mcp_app)
     return app

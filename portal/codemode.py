@@ -16,6 +16,7 @@ from portal.auth import Principal
 from portal.bridge import RegistryBridge
 from portal.catalog import Catalog
 from portal.config import PortalConfig
+from portal.metrics import PortalMetrics
 from portal.registry import Registry
 
 __all__ = [
@@ -118,10 +119,13 @@ def format_execution(result: sandbox.ExecutionResult, max_bytes: int) -> str:
 class CodeMode:
     """Search and execute over one registry, shared by the MCP tools and the CLI."""
 
-    def __init__(self, config: PortalConfig, registry: Registry, catalog: Catalog) -> None:
+    def __init__(
+        self, config: PortalConfig, registry: Registry, catalog: Catalog, metrics: PortalMetrics | None = None
+    ) -> None:
         self._config = config
         self._registry = registry
         self._catalog = catalog
+        self._metrics = metrics or PortalMetrics()
 
     def limits(self) -> sandbox.Limits:
         limits = self._config.sandbox
@@ -134,6 +138,7 @@ class CodeMode:
         )
 
     def search_text(self, query: str, limit: int = 10) -> str:
+        self._metrics.searches.inc()
         hits = self._catalog.search(query[:MAX_QUERY_CHARS], max(1, min(limit, MAX_SEARCH_LIMIT)))
         if not hits:
             return "No tool matches that query. Try other words, or fewer of them."
@@ -146,5 +151,6 @@ class CodeMode:
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
         bridge = RegistryBridge(self._registry, self._catalog, principal)
         result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=self.limits())
+        self._metrics.record_execution(result)
         text = format_execution(result, self._config.result_max_bytes)
         return ExecuteOutcome(text=text, is_error=not result.ok, result=result)

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 __all__ = [
     "AuthConfig",
     "ConfigError",
+    "ErrorReportingConfig",
     "HttpTransport",
     "ModuleTransport",
     "PortalConfig",
@@ -119,6 +120,14 @@ class SandboxConfig(_Strict):
     max_tool_calls: int = Field(default=200, ge=1, le=10_000)
 
 
+class ErrorReportingConfig(_Strict):
+    """The portal's own errors go to Sentry when a DSN is set (sentry-sdk); off by default."""
+
+    sentry_dsn: SecretStr | None = None
+    environment: str = "production"
+    traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
 class PortalConfig(_Strict):
     """The whole portal configuration (``portal.yaml``)."""
 
@@ -132,6 +141,8 @@ class PortalConfig(_Strict):
     result_max_bytes: int = Field(default=24_000, ge=256, le=4 * 1024 * 1024)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    error_reporting: ErrorReportingConfig = Field(default_factory=ErrorReportingConfig)
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
     servers: list[ServerConfig] = Field(default_factory=list)
 
     @field_validator("servers")

@@ -14,6 +14,7 @@ import mcp_types as types
 from mcp.server.lowlevel import Server
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from portal import __version__
 from portal.auth import current_principal
 from portal.bridge import error_text
 from portal.catalog import Catalog
@@ -148,7 +149,7 @@ def build_mcp_server(
     handlers = _Handlers(codemode_enabled, registry, catalog, codemode)
     return Server(
         "mcp-portal",
-        version="0.1.0",
+        version=__version__,
         instructions=(
             f"Find tools with {SEARCH_TOOL}, then run Python that calls them with {EXECUTE_TOOL}."
             if codemode_enabled

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from portal.catalog import Catalog
 from portal.codemode import CodeMode
 from portal.config import PortalConfig
+from portal.metrics import PortalMetrics
 from portal.registry import Registry
 
 __all__ = ["PortalRuntime", "open_runtime"]
@@ -20,13 +21,15 @@ class PortalRuntime:
     registry: Registry
     catalog: Catalog
     codemode: CodeMode
+    metrics: PortalMetrics
 
     @classmethod
     def create(cls, config: PortalConfig) -> PortalRuntime:
         """Build the parts; nothing connects until ``registry`` is entered."""
         registry = Registry(config.servers)
         catalog = Catalog(lambda: (registry.version, registry.tools()))
-        return cls(config, registry, catalog, CodeMode(config, registry, catalog))
+        metrics = PortalMetrics()
+        return cls(config, registry, catalog, CodeMode(config, registry, catalog, metrics), metrics)
 
 
 @asynccontextmanager

@@ -163,3 +163,18 @@ def test_a_token_signed_by_another_portal_gets_401(portal: RunningPortal, tmp_pa
         timeout=10,
     )
     assert response.status_code == 401
+
+
+async def test_metrics_count_executions_tool_calls_and_upstream_state(portal: RunningPortal) -> None:
+    def sample(text: str, name: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+    before = httpx.get(f"{portal.base_url}/metrics", timeout=10).text
+    await execute(portal, 'gitlab.list_branches(project="infra/api")\n1 / 0')
+    after = httpx.get(f"{portal.base_url}/metrics", timeout=10).text
+    errors = 'portal_executions_total{outcome="ZeroDivisionError"}'
+    calls = 'portal_tool_calls_total{namespace="gitlab",outcome="ok",tool="list_branches"}'
+    assert sample(after, errors) == sample(before, errors) + 1
+    assert sample(after, calls) == sample(before, calls) + 1
+    assert 'portal_upstream_up{namespace="gitlab"} 1.0' in after
+    assert "dev@example.com" not in after
