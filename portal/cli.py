@@ -211,5 +211,21 @@ def exec_file(
     _with_runtime(_config(config), work)
 
 
+@app.command("new-server")
+def new_server_command(
+    name: Annotated[str, typer.Argument(help="Lower-case name; becomes servers/NAME and the namespace.")],
+) -> None:
+    """Copy servers/_template/ to servers/NAME/, renamed, with tests, in the demo config and the catalog."""
+    from portal.scaffold import ScaffoldError, new_server
+
+    try:
+        result = new_server(name)
+    except ScaffoldError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"created {result.package} and {result.test_folder}; registered in {result.demo_config}")
+    typer.echo(f"next: edit servers/{name}/client.py and fake.py for your API, then run make test")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
