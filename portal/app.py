@@ -57,10 +57,13 @@ def create_app(config: PortalConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with runtime.registry, server.session_manager.run():
-            for status in runtime.registry.statuses():
-                logger.info("server %s: %s (%d tools)", status.namespace, status.state, status.tool_count)
-            yield
+        try:
+            async with runtime.registry, server.session_manager.run():
+                for status in runtime.registry.statuses():
+                    logger.info("server %s: %s (%d tools)", status.namespace, status.state, status.tool_count)
+                yield
+        finally:
+            runtime.close()
 
     app = FastAPI(title="MCP portal", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime

@@ -16,6 +16,7 @@ import mcp_types as types
 
 from portal.auth import Principal
 from portal.catalog import Catalog
+from portal.identity import USER_META_KEY
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output
 from sandbox import ToolCallFailed
@@ -50,10 +51,13 @@ def error_text(result: types.CallToolResult) -> str:
 class RegistryBridge:
     """Answers the sandbox's tool calls for one execution on behalf of one principal."""
 
-    def __init__(self, registry: Registry, catalog: Catalog, principal: Principal | None) -> None:
+    def __init__(
+        self, registry: Registry, catalog: Catalog, principal: Principal | None, user_id: str
+    ) -> None:
         self._registry = registry
         self._catalog = catalog
         self._principal = principal
+        self._meta = {USER_META_KEY: user_id}
 
     def tool_names(self) -> dict[str, list[str]]:
         """Namespace to tool names: what the code may call."""
@@ -67,7 +71,7 @@ class RegistryBridge:
         if entry is None:
             raise ToolCallFailed(f"no tool named {name}: find tools with portal_codemode_search")
         try:
-            result = await self._registry.call(entry.namespace, entry.tool.name, arguments)
+            result = await self._registry.call(entry.namespace, entry.tool.name, arguments, dict(self._meta))
         except UpstreamError as exc:
             raise ToolCallFailed(f"{name} could not run: {exc}") from None
         if result.is_error:

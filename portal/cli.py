@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -209,6 +211,53 @@ def exec_file(
             typer.echo(json.dumps(result.value, indent=2, ensure_ascii=False, default=repr))
 
     _with_runtime(_config(config), work)
+
+
+def _parse_since(text: str) -> datetime:
+    """An ISO time, or a span back from now: 90s, 30m, 12h, 7d."""
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if match:
+        seconds = int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        return datetime.now(UTC) - timedelta(seconds=seconds)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("use an ISO time (2026-11-27T10:00) or a span like 30m, 12h, 7d") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def audit(
+    user: Annotated[str | None, typer.Option(help="A user's id, or their email.")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO time or span back from now (30m, 12h, 7d).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most records, newest first.")] = 100,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read the audit trail of Code Mode executions."""
+    from portal.audit import AuditLog, AuditQuery
+    from portal.identity import Identities
+    from portal.runtime import store_for
+
+    _quiet_logs()
+    settings = _config(config)
+    moment = _parse_since(since) if since else None
+    store = store_for(settings)
+    try:
+        user_id = Identities(store).user_id_sync(user) if user and "@" in user else user
+        records = AuditLog(store).query(AuditQuery(user_id=user_id, since=moment, limit=limit))
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    for record in records:
+        calls = ", ".join(f"{c['name']}{'' if c['ok'] else '!'}" for c in record["tool_calls"]) or "-"
+        typer.echo(
+            f"{record['started_at']}  {record['user_id']}  {record['outcome']:<22} "
+            f"{record['duration_ms']:>8.1f} ms  code {record['code_sha256'][:12]} ({record['code_size']} B)  "
+            f"result {record['result_size']} B  tools: {calls}"
+        )
 
 
 @app.command("new-server")

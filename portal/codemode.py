@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sandbox
+from portal.audit import AuditLog
 from portal.auth import Principal
 from portal.bridge import RegistryBridge
 from portal.catalog import Catalog
 from portal.config import PortalConfig
+from portal.identity import Identities
 from portal.metrics import PortalMetrics
 from portal.registry import Registry
 
@@ -33,6 +36,7 @@ SEARCH_TOOL = "portal_codemode_search"
 EXECUTE_TOOL = "portal_codemode_execute"
 MAX_QUERY_CHARS = 500
 MAX_SEARCH_LIMIT = 50
+ANONYMOUS_USER = "anonymous"
 
 SEARCH_DESCRIPTION = """\
 Find the tools that fit a task across every connected system (GitLab, ...). Returns Python \
@@ -120,12 +124,24 @@ class CodeMode:
     """Search and execute over one registry, shared by the MCP tools and the CLI."""
 
     def __init__(
-        self, config: PortalConfig, registry: Registry, catalog: Catalog, metrics: PortalMetrics | None = None
+        self,
+        config: PortalConfig,
+        registry: Registry,
+        catalog: Catalog,
+        metrics: PortalMetrics,
+        identities: Identities,
+        audit: AuditLog,
     ) -> None:
         self._config = config
         self._registry = registry
         self._catalog = catalog
-        self._metrics = metrics or PortalMetrics()
+        self._metrics = metrics
+        self._identities = identities
+        self._audit = audit
+
+    async def user_id(self, principal: Principal | None) -> str:
+        """The caller's anonymous id: what downstream servers, metrics and the audit trail see."""
+        return await self._identities.user_id(principal.user) if principal else ANONYMOUS_USER
 
     def limits(self) -> sandbox.Limits:
         limits = self._config.sandbox
@@ -149,8 +165,11 @@ class CodeMode:
         return "\n".join(lines)
 
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
-        bridge = RegistryBridge(self._registry, self._catalog, principal)
+        user_id = await self.user_id(principal)
+        bridge = RegistryBridge(self._registry, self._catalog, principal, user_id)
+        started_at = datetime.now(UTC)
         result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=self.limits())
         self._metrics.record_execution(result)
         text = format_execution(result, self._config.result_max_bytes)
+        await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")))
         return ExecuteOutcome(text=text, is_error=not result.ok, result=result)

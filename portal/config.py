@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 __all__ = [
+    "AuditConfig",
     "AuthConfig",
     "ConfigError",
     "ErrorReportingConfig",
@@ -128,6 +129,14 @@ class ErrorReportingConfig(_Strict):
     traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
+class AuditConfig(_Strict):
+    """What the audit trail keeps of each execution."""
+
+    store_code: bool = Field(
+        default=False, description="Keep the code itself, not only its SHA-256 and size."
+    )
+
+
 class PortalConfig(_Strict):
     """The whole portal configuration (``portal.yaml``)."""
 
@@ -137,10 +146,15 @@ class PortalConfig(_Strict):
         default=None, description="External base URL; defaults to http://host:port"
     )
     state_dir: Path = Path(".portal")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://...; default: SQLite in state_dir",
+    )
     codemode: bool = True
     result_max_bytes: int = Field(default=24_000, ge=256, le=4 * 1024 * 1024)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     error_reporting: ErrorReportingConfig = Field(default_factory=ErrorReportingConfig)
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
     servers: list[ServerConfig] = Field(default_factory=list)

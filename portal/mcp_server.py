@@ -29,6 +29,7 @@ from portal.codemode import (
     SEARCH_TOOL,
     CodeMode,
 )
+from portal.identity import USER_META_KEY
 from portal.registry import Registry, UpstreamError
 
 __all__ = ["build_mcp_server", "codemode_tools", "direct_name"]
@@ -135,7 +136,10 @@ class _Handlers:
         if entry is None:
             return _text_result(f"Unknown tool {name!r}.", is_error=True)
         try:
-            result = await self.registry.call(entry.namespace, entry.tool.name, arguments)
+            user_id = await self.codemode.user_id(current_principal())
+            result = await self.registry.call(
+                entry.namespace, entry.tool.name, arguments, {USER_META_KEY: user_id}
+            )
         except UpstreamError as exc:
             return _text_result(str(exc), is_error=True)
         if result.is_error:

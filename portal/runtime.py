@@ -6,13 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from portal.audit import AuditLog
 from portal.catalog import Catalog
 from portal.codemode import CodeMode
 from portal.config import PortalConfig
+from portal.identity import Identities
 from portal.metrics import PortalMetrics
 from portal.registry import Registry
+from portal.store import Store, open_store
+from portal.store.database import sqlite_url
 
-__all__ = ["PortalRuntime", "open_runtime"]
+__all__ = ["PortalRuntime", "open_runtime", "store_for"]
+
+
+def store_for(config: PortalConfig) -> Store:
+    """The configured database, or the SQLite file in the state folder; migrated to the newest schema."""
+    url = config.database_url.get_secret_value() if config.database_url else sqlite_url(config.state_dir)
+    return open_store(url)
 
 
 @dataclass(frozen=True)
@@ -22,19 +32,32 @@ class PortalRuntime:
     catalog: Catalog
     codemode: CodeMode
     metrics: PortalMetrics
+    store: Store
+    identities: Identities
+    audit: AuditLog
 
     @classmethod
     def create(cls, config: PortalConfig) -> PortalRuntime:
-        """Build the parts; nothing connects until ``registry`` is entered."""
+        """Build the parts; upstream servers connect only when ``registry`` is entered."""
         registry = Registry(config.servers)
         catalog = Catalog(lambda: (registry.version, registry.tools()))
         metrics = PortalMetrics()
-        return cls(config, registry, catalog, CodeMode(config, registry, catalog, metrics), metrics)
+        store = store_for(config)
+        identities = Identities(store)
+        audit = AuditLog(store, store_code=config.audit.store_code)
+        codemode = CodeMode(config, registry, catalog, metrics, identities, audit)
+        return cls(config, registry, catalog, codemode, metrics, store, identities, audit)
+
+    def close(self) -> None:
+        self.store.close()
 
 
 @asynccontextmanager
 async def open_runtime(config: PortalConfig) -> AsyncIterator[PortalRuntime]:
     """A runtime whose upstream servers are connected (or reported failed)."""
     runtime = PortalRuntime.create(config)
-    async with runtime.registry:
-        yield runtime
+    try:
+        async with runtime.registry:
+            yield runtime
+    finally:
+        runtime.close()

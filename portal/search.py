@@ -8,6 +8,7 @@ of stop words and stemmed (Snowball), with a few abbreviations engineers type
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -55,7 +56,13 @@ def tokenize(text: str) -> list[str]:
         for part in parts:
             word = part.lower()
             words.extend(_ABBREVIATIONS.get(word, word).split())
-    return _stemmer.stemWords([w for w in words if w not in _STOP_WORDS])
+    return [_stem(w) for w in words if w not in _STOP_WORDS]
+
+
+@functools.lru_cache(maxsize=65_536)
+def _stem(word: str) -> str:
+    """Snowball is slow per call and vocabularies are small: cache each word's stem."""
+    return _stemmer.stemWord(word)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,9 @@ class Router:
 def _handler_class(dispatch: Handler) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; without TCP_NODELAY each keep-alive
+        # request waits ~40 ms on Nagle's algorithm and delayed ACKs.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)

@@ -1,0 +1,31 @@
+"""The portal's database: users (anonymous ids), the audit trail, OAuth clients, codes and tokens.
+
+SQLAlchemy over a SQLite file by default (``<state_dir>/portal.db``), PostgreSQL
+when ``database_url`` is configured; the schema is managed with Alembic and
+brought to the newest revision when the store opens.
+"""
+
+from portal.store.database import Store, open_store
+from portal.store.models import (
+    Base,
+    ExecutionRecord,
+    OAuthClient,
+    OAuthCode,
+    RefreshToken,
+    SigningKeyRecord,
+    ToolCallRecordRow,
+    User,
+)
+
+__all__ = [
+    "Base",
+    "ExecutionRecord",
+    "OAuthClient",
+    "OAuthCode",
+    "RefreshToken",
+    "SigningKeyRecord",
+    "Store",
+    "ToolCallRecordRow",
+    "User",
+    "open_store",
+]
