@@ -38,9 +38,9 @@ _LEEWAY_SECONDS = 30
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the user and the groups their token carries."""
+    """Who is calling: the user's anonymous id (a UUID, never an email) and their groups."""
 
-    user: str
+    user_id: str
     groups: tuple[str, ...]
 
 
@@ -49,12 +49,13 @@ class SigningKey:
     private_key: ec.EllipticCurvePrivateKey
     issuer: str
 
-    def mint(self, user: str, groups: list[str], ttl_seconds: int) -> str:
+    def mint(self, user_id: str, groups: list[str], ttl_seconds: int) -> str:
+        """A token for the user's anonymous id (not their email: tokens travel)."""
         now = int(time.time())
         claims = {
             "iss": self.issuer,
             "aud": AUDIENCE,
-            "sub": user,
+            "sub": user_id,
             "groups": groups,
             "scope": SCOPE,
             "iat": now,

@@ -98,8 +98,16 @@ def token(
     if lifetime <= 0:
         typer.echo("error: --ttl must be positive", err=True)
         raise typer.Exit(2)
+    from portal.identity import Identities
+    from portal.runtime import store_for
+
     key = load_signing_key(settings.state_dir, settings.auth.issuer)
-    typer.echo(key.mint(user, [g.strip() for g in groups.split(",") if g.strip()], lifetime))
+    store = store_for(settings)
+    try:
+        user_id = Identities(store).user_id_sync(user)
+    finally:
+        store.close()
+    typer.echo(key.mint(user_id, [g.strip() for g in groups.split(",") if g.strip()], lifetime))
 
 
 @app.command()
@@ -188,8 +196,6 @@ def exec_file(
     as_json: JsonOption = False,
 ) -> None:
     """Run a file through the same path as portal_codemode_execute."""
-    from portal.auth import Principal
-
     _quiet_logs()
     try:
         code = file.read_text(encoding="utf-8")
@@ -198,7 +204,7 @@ def exec_file(
         raise typer.Exit(2) from None
 
     async def work(runtime: PortalRuntime) -> None:
-        outcome = await runtime.codemode.execute(code, Principal(user, ()))
+        outcome = await runtime.codemode.execute(code, await runtime.principal_for(user))
         if as_json:
             typer.echo(outcome.text)
             return

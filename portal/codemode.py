@@ -18,7 +18,6 @@ from portal.auth import Principal
 from portal.bridge import RegistryBridge
 from portal.catalog import Catalog
 from portal.config import PortalConfig
-from portal.identity import Identities
 from portal.metrics import PortalMetrics
 from portal.registry import Registry
 
@@ -129,19 +128,18 @@ class CodeMode:
         registry: Registry,
         catalog: Catalog,
         metrics: PortalMetrics,
-        identities: Identities,
         audit: AuditLog,
     ) -> None:
         self._config = config
         self._registry = registry
         self._catalog = catalog
         self._metrics = metrics
-        self._identities = identities
         self._audit = audit
 
-    async def user_id(self, principal: Principal | None) -> str:
+    @staticmethod
+    def user_id(principal: Principal | None) -> str:
         """The caller's anonymous id: what downstream servers, metrics and the audit trail see."""
-        return await self._identities.user_id(principal.user) if principal else ANONYMOUS_USER
+        return principal.user_id if principal else ANONYMOUS_USER
 
     def limits(self) -> sandbox.Limits:
         limits = self._config.sandbox
@@ -165,7 +163,7 @@ class CodeMode:
         return "\n".join(lines)
 
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
-        user_id = await self.user_id(principal)
+        user_id = self.user_id(principal)
         bridge = RegistryBridge(self._registry, self._catalog, principal, user_id)
         started_at = datetime.now(UTC)
         result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=self.limits())

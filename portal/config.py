@@ -54,6 +54,9 @@ class ModuleTransport(_Strict):
         default=False,
         description="Start the package's fake backend on 127.0.0.1 and point the server at it.",
     )
+    demo_backend_args: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments for the fake's start(), e.g. scrape_targets."
+    )
 
 
 class StdioTransport(_Strict):

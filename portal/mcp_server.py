@@ -136,7 +136,7 @@ class _Handlers:
         if entry is None:
             return _text_result(f"Unknown tool {name!r}.", is_error=True)
         try:
-            user_id = await self.codemode.user_id(current_principal())
+            user_id = self.codemode.user_id(current_principal())
             result = await self.registry.call(
                 entry.namespace, entry.tool.name, arguments, {USER_META_KEY: user_id}
             )

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from portal.audit import AuditLog
+from portal.auth import Principal
 from portal.catalog import Catalog
 from portal.codemode import CodeMode
 from portal.config import PortalConfig
@@ -45,8 +46,12 @@ class PortalRuntime:
         store = store_for(config)
         identities = Identities(store)
         audit = AuditLog(store, store_code=config.audit.store_code)
-        codemode = CodeMode(config, registry, catalog, metrics, identities, audit)
+        codemode = CodeMode(config, registry, catalog, metrics, audit)
         return cls(config, registry, catalog, codemode, metrics, store, identities, audit)
+
+    async def principal_for(self, email: str, groups: tuple[str, ...] = ()) -> Principal:
+        """The principal of a user known by email (CLI and tests; HTTP callers come with a token)."""
+        return Principal(await self.identities.user_id(email), groups)
 
     def close(self) -> None:
         self.store.close()

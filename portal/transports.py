@@ -6,6 +6,7 @@ as ``${NAME}``, so secrets stay out of the config file.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
+import anyio.to_thread
 import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.session import MessageHandlerFnT
@@ -51,9 +53,12 @@ def build_module_server(transport: ModuleTransport, overrides: Mapping[str, str]
     return package.build_server(settings)
 
 
-def start_demo_backend(stack: AsyncExitStack, module: str) -> dict[str, str]:
+async def start_demo_backend(stack: AsyncExitStack, transport: ModuleTransport) -> dict[str, str]:
     """Start ``<module>.fake`` on 127.0.0.1 for the life of ``stack``; its settings point the server at it."""
-    fake = importlib.import_module(f"{module}.fake").start(host="127.0.0.1", port=0)
+    start = importlib.import_module(f"{transport.module}.fake").start
+    fake = await anyio.to_thread.run_sync(
+        functools.partial(start, host="127.0.0.1", port=0, **transport.demo_backend_args)
+    )
     stack.callback(fake.stop)
     return dict(fake.settings)
 
@@ -66,7 +71,7 @@ async def open_client(
     """Enter a connected client on ``stack``; it closes when the stack does."""
     target: Any
     if isinstance(transport, ModuleTransport):
-        overrides = start_demo_backend(stack, transport.module) if transport.demo_backend else None
+        overrides = await start_demo_backend(stack, transport) if transport.demo_backend else None
         target = build_module_server(transport, overrides)
     elif isinstance(transport, StdioTransport):
         target = StdioServerParameters(

@@ -11,6 +11,9 @@ import pytest
 import yaml
 
 from portal.auth import load_signing_key
+from portal.identity import Identities
+from portal.store import open_store
+from portal.store.database import sqlite_url
 
 QUERY_SET = Path(__file__).parents[1] / "search_queries.jsonl"
 RECALL_AT_5_FLOOR = 0.9
@@ -45,15 +48,21 @@ def portal(*args: str, config: Path | None = None) -> subprocess.CompletedProces
     )
 
 
-def test_token_mints_a_jwt_the_portal_key_verifies(config: Path) -> None:
+def test_token_mints_a_jwt_for_the_users_anonymous_id(config: Path) -> None:
     done = portal("token", "--user", "ann@example.com", "--groups", "dev, ops", "--ttl", "60", config=config)
     assert done.returncode == 0, done.stderr
     claims = load_signing_key(config.parent / "state", "mcp-portal").verify(done.stdout.strip())
+    store = open_store(sqlite_url(config.parent / "state"))
+    try:
+        expected_id = Identities(store).user_id_sync("ann@example.com")
+    finally:
+        store.close()
     assert (claims["sub"], claims["groups"], claims["exp"] - claims["iat"]) == (
-        "ann@example.com",
+        expected_id,
         ["dev", "ops"],
         60,
     )
+    assert "ann@example.com" not in json.dumps(claims)
 
 
 def test_token_refuses_a_user_that_is_not_an_email(config: Path) -> None:

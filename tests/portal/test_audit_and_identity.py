@@ -11,7 +11,6 @@ from pathlib import Path
 import anyio
 import pytest
 
-from portal.auth import Principal
 from portal.config import PortalConfig
 from portal.identity import USER_META_KEY, Identities
 from portal.runtime import open_runtime, store_for
@@ -27,7 +26,9 @@ def config(tmp_path: Path, **extra: object) -> PortalConfig:
 
 async def test_downstream_servers_receive_the_anonymous_id_and_never_the_email(tmp_path: Path) -> None:
     async with open_runtime(config(tmp_path)) as runtime:
-        outcome = await runtime.codemode.execute("echo.whoami()", Principal("Ann@Example.com", ()))
+        outcome = await runtime.codemode.execute(
+            "echo.whoami()", await runtime.principal_for("Ann@Example.com")
+        )
         expected = await runtime.identities.user_id("ann@example.com")
     meta = json.loads(outcome.text)["value"]
     assert meta[USER_META_KEY] == expected
@@ -51,7 +52,7 @@ async def test_each_execution_is_recorded_with_its_tool_calls_and_outcome(tmp_pa
     from portal.audit import AuditQuery
 
     async with open_runtime(config(tmp_path)) as runtime:
-        principal = Principal("ann@example.com", ())
+        principal = await runtime.principal_for("ann@example.com")
         await runtime.codemode.execute("echo.whoami()\nechoed = echo.whoami()\nlen(echoed)", principal)
         await runtime.codemode.execute("1 / 0", principal)
         user_id = await runtime.identities.user_id("ann@example.com")
@@ -70,7 +71,9 @@ async def test_a_limit_hit_is_recorded_as_such(tmp_path: Path) -> None:
 
     limited = config(tmp_path, sandbox={"max_tool_calls": 1})
     async with open_runtime(limited) as runtime:
-        await runtime.codemode.execute("echo.whoami()\necho.whoami()", Principal("ann@example.com", ()))
+        await runtime.codemode.execute(
+            "echo.whoami()\necho.whoami()", await runtime.principal_for("ann@example.com")
+        )
         records = runtime.audit.query(AuditQuery())
     assert (records[0]["outcome"], records[0]["limit_hit"]) == (
         "ToolCallLimitExceeded",
@@ -82,7 +85,7 @@ async def test_the_code_itself_is_kept_only_when_configured(tmp_path: Path) -> N
     from portal.audit import AuditQuery
 
     async with open_runtime(config(tmp_path, audit={"store_code": True})) as runtime:
-        await runtime.codemode.execute("21 * 2", Principal("ann@example.com", ()))
+        await runtime.codemode.execute("21 * 2", await runtime.principal_for("ann@example.com"))
         records = runtime.audit.query(AuditQuery())
     assert records[0]["code"] == "21 * 2"
 
@@ -94,7 +97,7 @@ async def test_concurrent_executions_lose_no_record(tmp_path: Path) -> None:
     async with open_runtime(config(tmp_path)) as runtime:
         async with anyio.create_task_group() as group:
             for index in range(count):
-                principal = Principal(f"user{index % 3}@example.com", ())
+                principal = await runtime.principal_for(f"user{index % 3}@example.com")
                 group.start_soon(runtime.codemode.execute, f"echo.whoami()\n{index}", principal)
         records = runtime.audit.query(AuditQuery(limit=1000))
     assert len(records) == count
@@ -104,8 +107,8 @@ async def test_concurrent_executions_lose_no_record(tmp_path: Path) -> None:
 
 async def test_the_audit_command_filters_by_email_and_prints_json(tmp_path: Path) -> None:
     async with open_runtime(config(tmp_path)) as runtime:
-        await runtime.codemode.execute("1", Principal("ann@example.com", ()))
-        await runtime.codemode.execute("2", Principal("bob@example.com", ()))
+        await runtime.codemode.execute("1", await runtime.principal_for("ann@example.com"))
+        await runtime.codemode.execute("2", await runtime.principal_for("bob@example.com"))
     config_path = tmp_path / "portal.yaml"
     config_path.write_text(json.dumps({"state_dir": str(tmp_path), "servers": []}))
     done = subprocess.run(

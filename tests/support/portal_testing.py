@@ -19,6 +19,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from portal.auth import load_signing_key
+from portal.identity import Identities
+from portal.store import open_store
+from portal.store.database import sqlite_url
 
 STARTUP_SECONDS = 60
 DEMO_GITLAB = {
@@ -43,8 +46,16 @@ class RunningPortal:
     def mcp_url(self) -> str:
         return f"{self.base_url}/mcp"
 
+    def user_id(self, email: str) -> str:
+        """The portal's anonymous id for ``email`` (its SQLite store is shared with the test)."""
+        store = open_store(sqlite_url(self.state_dir))
+        try:
+            return Identities(store).user_id_sync(email)
+        finally:
+            store.close()
+
     def token(self, user: str = "dev@example.com", groups: tuple[str, ...] = ()) -> str:
-        return load_signing_key(self.state_dir, "mcp-portal").mint(user, list(groups), 600)
+        return load_signing_key(self.state_dir, "mcp-portal").mint(self.user_id(user), list(groups), 600)
 
     def health(self) -> dict:
         return httpx.get(f"{self.base_url}/healthz", timeout=10).json()
