@@ -52,12 +52,18 @@ class RegistryBridge:
     """Answers the sandbox's tool calls for one execution on behalf of one principal."""
 
     def __init__(
-        self, registry: Registry, catalog: Catalog, principal: Principal | None, user_id: str
+        self,
+        registry: Registry,
+        catalog: Catalog,
+        principal: Principal | None,
+        user_id: str,
+        may_use: Callable[[Principal | None, CatalogEntry], bool],
     ) -> None:
         self._registry = registry
         self._catalog = catalog
         self._principal = principal
         self._meta = {USER_META_KEY: user_id}
+        self._may_use = may_use
 
     def tool_names(self) -> dict[str, list[str]]:
         """Namespace to tool names: what the code may call."""
@@ -70,6 +76,11 @@ class RegistryBridge:
         entry = self._catalog.get(name)
         if entry is None:
             raise ToolCallFailed(f"no tool named {name}: find tools with portal_codemode_search")
+        if not self._may_use(self._principal, entry):  # checked here, in the host, on every call
+            raise ToolCallFailed(
+                f"permission denied: you may not use {name}; ask an administrator for access, "
+                "or find tools you may use with portal_codemode_search"
+            )
         try:
             result = await self._registry.call(entry.namespace, entry.tool.name, arguments, dict(self._meta))
         except UpstreamError as exc:

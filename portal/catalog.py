@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import mcp_types as types
+import numpy as np
 
 from portal.registry import UpstreamTool
 from portal.search import SearchDocument, ToolIndex
@@ -79,9 +80,13 @@ class Catalog:
         self._refresh()
         return self._by_name.get(name)
 
-    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+    def search(
+        self, query: str, limit: int = 10, allowed: Callable[[CatalogEntry], bool] | None = None
+    ) -> list[SearchHit]:
+        """Best matches first; ``allowed`` hides entries the caller may not use."""
         self._refresh()
-        return [SearchHit(self._entries[i], score) for i, score in self._index.search(query, limit)]
+        mask = None if allowed is None else np.array([allowed(e) for e in self._entries], dtype=bool)
+        return [SearchHit(self._entries[i], score) for i, score in self._index.search(query, limit, mask)]
 
 
 def _document(entry: CatalogEntry) -> SearchDocument:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import typer
 
-from portal.auth import load_signing_key
+from portal.auth import Principal, load_signing_key
 from portal.config import ConfigError, PortalConfig, load_config
 from portal.runtime import PortalRuntime, open_runtime
 from portal.search_eval import evaluate, read_queries
@@ -141,18 +141,25 @@ def tools(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 def search(
     query: str,
     limit: Annotated[int, typer.Option(min=1, max=50, help="Most results.")] = 10,
+    groups: Annotated[str | None, typer.Option(help="Search as a member of these groups (a,b).")] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Rank the catalog's tools for a query, as portal_codemode_search does."""
     _quiet_logs()
+    as_groups = (
+        None if groups is None else Principal("cli", tuple(g.strip() for g in groups.split(",") if g.strip()))
+    )
 
     async def work(runtime: PortalRuntime) -> None:
-        hits = runtime.catalog.search(query, limit)
+        if as_groups is None and runtime.codemode.permissions.enforced:
+            hits = runtime.catalog.search(query, limit)  # an operator's view: every tool
+        else:
+            hits = runtime.codemode.search(query, limit, as_groups)
         if as_json:
             typer.echo(json.dumps([hit.to_json() for hit in hits], indent=2))
         else:
-            typer.echo(runtime.codemode.search_text(query, limit))
+            typer.echo("\n".join(hit.entry.signature for hit in hits) or "No tool matches that query.")
 
     _with_runtime(_config(config), work)
 

@@ -16,9 +16,10 @@ import sandbox
 from portal.audit import AuditLog
 from portal.auth import Principal
 from portal.bridge import RegistryBridge
-from portal.catalog import Catalog
+from portal.catalog import Catalog, CatalogEntry, SearchHit
 from portal.config import PortalConfig
 from portal.metrics import PortalMetrics
+from portal.permissions import Permissions
 from portal.registry import Registry
 
 __all__ = [
@@ -129,12 +130,17 @@ class CodeMode:
         catalog: Catalog,
         metrics: PortalMetrics,
         audit: AuditLog,
+        permissions: Permissions,
     ) -> None:
         self._config = config
         self._registry = registry
         self._catalog = catalog
         self._metrics = metrics
         self._audit = audit
+        self.permissions = permissions
+
+    def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
+        return self.permissions.allows(principal, entry.name, entry.annotations())
 
     @staticmethod
     def user_id(principal: Principal | None) -> str:
@@ -151,9 +157,17 @@ class CodeMode:
             max_tool_calls=limits.max_tool_calls,
         )
 
-    def search_text(self, query: str, limit: int = 10) -> str:
+    def search(self, query: str, limit: int, principal: Principal | None) -> list[SearchHit]:
+        """Tools the caller may use, best match first."""
         self._metrics.searches.inc()
-        hits = self._catalog.search(query[:MAX_QUERY_CHARS], max(1, min(limit, MAX_SEARCH_LIMIT)))
+        return self._catalog.search(
+            query[:MAX_QUERY_CHARS],
+            max(1, min(limit, MAX_SEARCH_LIMIT)),
+            allowed=lambda entry: self.may_use(principal, entry),
+        )
+
+    def search_text(self, query: str, limit: int, principal: Principal | None) -> str:
+        hits = self.search(query, limit, principal)
         if not hits:
             return "No tool matches that query. Try other words, or fewer of them."
         lines = [hit.entry.signature for hit in hits]
@@ -164,7 +178,7 @@ class CodeMode:
 
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
         user_id = self.user_id(principal)
-        bridge = RegistryBridge(self._registry, self._catalog, principal, user_id)
+        bridge = RegistryBridge(self._registry, self._catalog, principal, user_id, self.may_use)
         started_at = datetime.now(UTC)
         result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=self.limits())
         self._metrics.record_execution(result)

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from portal.permissions import PermissionRule
+
 __all__ = [
     "AuditConfig",
     "AuthConfig",
@@ -157,6 +159,9 @@ class PortalConfig(_Strict):
     result_max_bytes: int = Field(default=24_000, ge=256, le=4 * 1024 * 1024)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    permissions: list[PermissionRule] | None = Field(
+        default=None, description="Who may use which tool; absent: everyone may use everything."
+    )
     audit: AuditConfig = Field(default_factory=AuditConfig)
     error_reporting: ErrorReportingConfig = Field(default_factory=ErrorReportingConfig)
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")

@@ -119,7 +119,7 @@ class _Handlers:
             parsed = _SearchArguments.model_validate(arguments)
         except ValidationError as exc:
             return _bad_arguments(SEARCH_TOOL, exc)
-        return _text_result(self.codemode.search_text(parsed.query, parsed.limit))
+        return _text_result(self.codemode.search_text(parsed.query, parsed.limit, current_principal()))
 
     async def _execute(self, arguments: dict[str, Any]) -> types.CallToolResult:
         try:
@@ -133,10 +133,11 @@ class _Handlers:
         entry = next(
             (e for e in self.catalog.entries() if direct_name(e.namespace, e.tool.name) == name), None
         )
-        if entry is None:
+        principal = current_principal()
+        if entry is None or not self.codemode.may_use(principal, entry):
             return _text_result(f"Unknown tool {name!r}.", is_error=True)
         try:
-            user_id = self.codemode.user_id(current_principal())
+            user_id = self.codemode.user_id(principal)
             result = await self.registry.call(
                 entry.namespace, entry.tool.name, arguments, {USER_META_KEY: user_id}
             )

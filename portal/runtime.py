@@ -13,6 +13,7 @@ from portal.codemode import CodeMode
 from portal.config import PortalConfig
 from portal.identity import Identities
 from portal.metrics import PortalMetrics
+from portal.permissions import Permissions
 from portal.registry import Registry
 from portal.store import Store, open_store
 from portal.store.database import sqlite_url
@@ -46,7 +47,7 @@ class PortalRuntime:
         store = store_for(config)
         identities = Identities(store)
         audit = AuditLog(store, store_code=config.audit.store_code)
-        codemode = CodeMode(config, registry, catalog, metrics, audit)
+        codemode = CodeMode(config, registry, catalog, metrics, audit, Permissions(config.permissions))
         return cls(config, registry, catalog, codemode, metrics, store, identities, audit)
 
     async def principal_for(self, email: str, groups: tuple[str, ...] = ()) -> Principal:
