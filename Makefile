@@ -32,7 +32,7 @@ $(NODE_TOOLS):
 node-tools: $(NODE_TOOLS)
 
 # Services the tests run for real, from Debian's packages (installed once, when missing).
-DEBIAN_PACKAGES := prometheus
+DEBIAN_PACKAGES := prometheus postgresql
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
