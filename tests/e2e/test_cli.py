@@ -1,4 +1,4 @@
-"""The `portal` command line, run as a user would, against the demo GitLab."""
+"""The `portal` command line, run as a user would, against the demo servers."""
 
 from __future__ import annotations
 
@@ -39,12 +39,15 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def portal(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+def portal(
+    *args: str, config: Path | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; without ``config`` it uses the bundled demo, with its state under ``cwd``."""
     command = [sys.executable, "-m", "portal.cli", *args]
     if config is not None:
         command += ["--config", str(config)]
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=120, cwd=config.parent if config else None
+        command, capture_output=True, text=True, timeout=120, cwd=cwd or (config.parent if config else None)
     )
 
 
@@ -91,8 +94,23 @@ def test_search_json_returns_ranked_names_and_signatures(config: Path) -> None:
     assert all(hit["signature"].startswith(hit["name"] + "(") for hit in hits)
 
 
-def test_search_eval_keeps_recall_at_5_above_the_floor_on_the_public_query_set(config: Path) -> None:
-    done = portal("search-eval", str(QUERY_SET), "--json", config=config)
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty working folder: the bundled demo keeps its state in ./.portal there."""
+    return tmp_path_factory.mktemp("demo")
+
+
+def test_the_demo_serves_all_six_servers(demo_folder: Path) -> None:
+    done = portal("tools", "--json", cwd=demo_folder)
+    assert done.returncode == 0, done.stderr
+    servers = {s["namespace"]: s for s in json.loads(done.stdout)["servers"]}
+    assert sorted(servers) == ["backstage", "elasticsearch", "gitlab", "jira", "prometheus", "sentry"]
+    assert all(s["state"] == "ready" and s["tool_count"] >= 6 for s in servers.values()), servers
+    assert (demo_folder / ".portal" / "portal.db").exists()
+
+
+def test_search_eval_keeps_recall_at_5_above_the_floor_with_all_servers_loaded(demo_folder: Path) -> None:
+    done = portal("search-eval", str(QUERY_SET), "--json", cwd=demo_folder)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["queries"] == sum(1 for line in QUERY_SET.read_text().splitlines() if line.strip())
