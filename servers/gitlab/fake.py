@@ -315,7 +315,15 @@ class _GitLab:
         )
 
     def _commits_on(self, project: dict[str, Any], ref: str) -> list[dict[str, Any]]:
+        """Commits reachable from a branch name or a commit sha (full or at least 7 characters)."""
         commits = self.db["commits"][project["id"]]
+        if len(ref) >= 7 and all(ch in "0123456789abcdef" for ch in ref):
+            tip = next((c for c in commits if c["id"].startswith(ref)), None)
+            if tip is None:
+                return []
+            line = next((r for r in ("main", *tip["_refs"]) if r in tip["_refs"]), tip["_refs"][0])
+            on_line = [c for c in commits if line in c["_refs"]]
+            return [c for c in on_line if c["committed_date"] <= tip["committed_date"]]
         if ref in self.db["branches"][project["id"]] and not any(ref in c["_refs"] for c in commits):
             ref = "main"  # branches cut from main without commits of their own
         return [c for c in commits if ref in c["_refs"]]

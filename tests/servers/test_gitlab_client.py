@@ -37,6 +37,14 @@ def test_commits_of_a_feature_branch_include_its_own_commit(gitlab_settings):
     assert [c["title"] for c in commits] == ["Document settings", "Add rounding to totals"]
 
 
+def test_commits_from_a_sha_are_that_commit_and_its_ancestors(gitlab_settings):
+    client = GitLabClient(gitlab_settings)
+    commits = client.list_commits("infra/api", "9937cbaee14243fb86d2b552d7fd585eb588987c", 1, 3)
+    assert [c["short_id"] for c in commits] == ["9937cbae", "2c9ee17b", "dcb64306"]
+    assert client.list_commits("infra/api", "9937cbae", 1, 1)[0]["title"] == "Add rounding to totals"
+    assert client.list_commits("infra/api", "abcdef0123", 1, 5) == []
+
+
 def test_a_refused_connection_becomes_a_backend_error_naming_the_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
