@@ -10,12 +10,13 @@ when the text is JSON, else the text. An error result becomes
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import mcp_types as types
 
 from portal.auth import Principal
-from portal.catalog import Catalog
+from portal.catalog import Catalog, CatalogEntry
 from portal.identity import USER_META_KEY
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output

@@ -18,6 +18,7 @@ from portal.auth import Principal
 from portal.bridge import RegistryBridge
 from portal.catalog import Catalog, CatalogEntry, SearchHit
 from portal.config import PortalConfig
+from portal.limits import limits_for
 from portal.metrics import PortalMetrics
 from portal.permissions import Permissions
 from portal.registry import Registry
@@ -50,8 +51,10 @@ Run Python code in a sandbox where each tool found by portal_codemode_search is 
 `namespace.tool(**kwargs)` (keyword arguments only) returning plain data (dicts, lists, str). \
 Loop, filter and join inside the code; only what you print() and the value of the last \
 expression come back, so return a compact summary. A failing tool raises ToolError, which you \
-can catch. Imports: json, re, math, datetime, collections, itertools, statistics and a few \
-more; no files, network or os. Example:
+can catch. Run several calls at once with \
+parallel(gitlab.get_project.bind(project="a"), gitlab.get_project.bind(project="b")), which returns \
+their results in order. Imports: json, re, math, datetime, collections, itertools, statistics and a \
+few more; no files, network or os. Example:
   mrs = gitlab.list_merge_requests(project="infra/api", state="opened")
   [{"iid": m["iid"], "title": m["title"]} for m in mrs]"""
 
@@ -147,15 +150,8 @@ class CodeMode:
         """The caller's anonymous id: what downstream servers, metrics and the audit trail see."""
         return principal.user_id if principal else ANONYMOUS_USER
 
-    def limits(self) -> sandbox.Limits:
-        limits = self._config.sandbox
-        return sandbox.Limits(
-            wall_seconds=limits.wall_seconds,
-            cpu_seconds=limits.cpu_seconds,
-            memory_bytes=limits.memory_mb * 1024 * 1024,
-            output_bytes=limits.output_bytes,
-            max_tool_calls=limits.max_tool_calls,
-        )
+    def limits(self, principal: Principal | None = None) -> sandbox.Limits:
+        return limits_for(self._config.sandbox, principal)
 
     def search(self, query: str, limit: int, principal: Principal | None) -> list[SearchHit]:
         """Tools the caller may use, best match first."""
@@ -180,7 +176,8 @@ class CodeMode:
         user_id = self.user_id(principal)
         bridge = RegistryBridge(self._registry, self._catalog, principal, user_id, self.may_use)
         started_at = datetime.now(UTC)
-        result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=self.limits())
+        limits = self.limits(principal)
+        result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=limits)
         self._metrics.record_execution(result)
         text = format_execution(result, self._config.result_max_bytes)
         await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")))

@@ -15,13 +15,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+import sandbox
 from portal.permissions import PermissionRule
 
 __all__ = [
     "AuditConfig",
     "AuthConfig",
+    "DevLoginConfig",
+    "DevUser",
+    "OidcConfig",
+    "ProxyConfig",
     "ConfigError",
     "ErrorReportingConfig",
     "HttpTransport",
@@ -108,22 +121,142 @@ class ServerConfig(_Strict):
         return value
 
 
-class AuthConfig(_Strict):
-    """Authentication of MCP clients. Until the OAuth issue lands only development tokens exist."""
+class DevUser(_Strict):
+    """A user the development login page offers."""
 
-    mode: Literal["dev"] = "dev"
-    token_ttl_seconds: int = Field(default=8 * 3600, gt=0, le=30 * 24 * 3600)
-    issuer: str = "mcp-portal"
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)
+    groups: list[str] = Field(default_factory=list)
+
+
+class DevLoginConfig(_Strict):
+    """The embedded development identity provider: a page listing these users. Unsafe for production."""
+
+    users: list[DevUser] = Field(
+        default_factory=lambda: [DevUser(email="dev@example.com", groups=["developers"])]
+    )
+    auto_login: str | None = Field(
+        default=None,
+        description="Log this user (one of `users`) in without showing the page: headless clients, tests.",
+    )
+
+
+class OidcConfig(_Strict):
+    """Login at an upstream OpenID Connect provider (authlib): discovery, PKCE, nonce, id_token checks."""
+
+    issuer: str = Field(description="Issuer URL; discovery is at <issuer>/.well-known/openid-configuration.")
+    client_id: str
+    client_secret: SecretStr
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    email_claim: str = "email"
+    groups_claim: str = Field(
+        default="groups", description="Claim holding the user's groups; a dotted path reaches nested claims."
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the short-lived login cookie; default: derived from client_secret.",
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _https_issuer(cls, value: str) -> str:
+        return _secure_url(value, "oidc.issuer")
+
+
+ProxyAlgorithm = Literal["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]  # asymmetric only
+
+
+def _default_proxy_algorithms() -> list[ProxyAlgorithm]:
+    return ["RS256", "ES256"]
+
+
+class ProxyConfig(_Strict):
+    """Trust an identity-aware proxy's signed JWT header (Cloudflare Access, Google IAP, oauth2-proxy)."""
+
+    header: str = Field(description="Header carrying the JWT, e.g. Cf-Access-Jwt-Assertion.")
+    jwks_url: str
+    audience: str
+    issuer: str
+    algorithms: list[ProxyAlgorithm] = Field(default_factory=_default_proxy_algorithms)
+    email_claim: str = "email"
+    groups_claim: str | None = Field(
+        default=None, description="Claim with groups; a dotted path reaches nested ones."
+    )
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _https_jwks(cls, value: str) -> str:
+        return _secure_url(value, "proxy.jwks_url")
+
+
+def _secure_url(value: str, name: str) -> str:
+    """https, or http on loopback (tests and local providers)."""
+    loopback = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+    if not (value.startswith("https://") or value.startswith(loopback)):
+        raise ValueError(f"{name} must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
+    return value.rstrip("/")
+
+
+class AuthConfig(_Strict):
+    """How MCP clients get tokens: the portal is their OAuth server, and delegates the login itself."""
+
+    mode: Literal["dev", "oidc", "proxy"] = Field(
+        default="dev", description="Who logs users in: the development page, an OIDC provider, or a proxy."
+    )
+    dev: DevLoginConfig = Field(default_factory=DevLoginConfig)
+    oidc: OidcConfig | None = None
+    proxy: ProxyConfig | None = None
+    allow_dev_login_on_public_address: bool = Field(
+        default=False, description="Serve the development login on a non-loopback address anyway."
+    )
+    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
+    authorization_code_ttl_seconds: int = Field(default=300, ge=30, le=600)
+    token_ttl_seconds: int = Field(
+        default=8 * 3600, gt=0, le=30 * 24 * 3600, description="Longest (default) `portal token` lifetime."
+    )
+    key_rotation_days: int = Field(
+        default=30, ge=0, le=3650, description="Sign with a new key after this many days; 0: only by hand."
+    )
+
+    @model_validator(mode="after")
+    def _mode_is_configured(self) -> AuthConfig:
+        if self.mode == "oidc" and self.oidc is None:
+            raise ValueError("auth.mode is 'oidc' but the auth.oidc section is missing")
+        if self.mode == "proxy" and self.proxy is None:
+            raise ValueError("auth.mode is 'proxy' but the auth.proxy section is missing")
+        emails = {user.email.lower() for user in self.dev.users}
+        if self.dev.auto_login is not None and self.dev.auto_login.lower() not in emails:
+            raise ValueError("auth.dev.auto_login must be one of auth.dev.users")
+        return self
 
 
 class SandboxConfig(_Strict):
-    """Per-execution limits handed to the sandbox."""
+    """Per-execution limits handed to the sandbox, and per-group adjustments.
+
+    ``groups`` maps a group to overrides by the sandbox's limit names
+    (``wall_seconds``, ``max_tool_calls``, ``memory_bytes``, ...). The sandbox
+    policy decides what is allowed: a tunable limit stays under its ceiling, a
+    fixed one can only go down. A caller in several groups gets the lowest value.
+    """
 
     wall_seconds: float = Field(default=30.0, gt=0, le=600)
     cpu_seconds: int = Field(default=10, gt=0, le=600)
     memory_mb: int = Field(default=512, ge=64, le=8192)
     output_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     max_tool_calls: int = Field(default=200, ge=1, le=10_000)
+    groups: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _within_policy(self) -> SandboxConfig:
+        from portal.limits import base_limits
+
+        base = base_limits(self)
+        for group, overrides in self.groups.items():
+            try:
+                sandbox.tighten(base, **overrides)
+            except ValueError as exc:
+                raise ValueError(f"sandbox.groups.{group}: {exc}") from None
+        return self
 
 
 class ErrorReportingConfig(_Strict):

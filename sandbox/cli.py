@@ -1,9 +1,12 @@
-"""`python -m sandbox run FILE [--json]`: run a file in the sandbox, with no tools.
+"""`python -m sandbox run FILE [--json]` and `python -m sandbox doctor [--json]`.
 
-Prints one JSON object {"ok", "value", "stdout", "error"}. The exit status is 0
-whether or not the code failed (the failure is in the JSON); it is non-zero
-only when the sandbox itself could not run: 2 if FILE cannot be read,
-3 if no worker could be started.
+`run` runs a file in the sandbox, with no tools, and prints one JSON object
+{"ok", "value", "stdout", "error"}. The exit status is 0 whether or not the
+code failed (the failure is in the JSON); it is non-zero only when the sandbox
+itself could not run: 2 if FILE cannot be read, 3 if no worker could be started.
+
+`doctor` starts the fork server, runs a trivial program through it and prints
+which isolation layers this machine gives every worker (exit 3 if none can run).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import anyio
 
+from sandbox.diagnostics import doctor_report
 from sandbox.errors import SandboxUnavailable
 from sandbox.host import run
 
@@ -37,11 +41,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     run_cmd.add_argument("file", type=Path, help="Python file to run")
     run_cmd.add_argument("--json", action="store_true", help="print compact JSON on one line")
+    doctor_cmd = commands.add_parser("doctor", help="print which isolation layers are active on this machine")
+    doctor_cmd.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _doctor(as_json: bool) -> int:
+    try:
+        report = doctor_report()
+    except SandboxUnavailable as exc:
+        print(f"sandbox unavailable: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    if as_json:
+        print(json.dumps(report))
+        return 0
+    print(f"fork server pid {report['forkserver_pid']}; trivial run ok={report['probe_ok']} "
+          f"in {report['probe_ms']:.1f} ms")
+    for layer in report["layers"]:
+        mark = "active " if layer["active"] else "MISSING"
+        print(f"  {mark}  {layer['name']:<18} {layer['detail']}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":
+        return _doctor(args.json)
     try:
         code = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

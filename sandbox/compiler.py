@@ -1,9 +1,11 @@
 """Turn model-written source into restricted code objects, or say why not.
 
-Steps: parse (SyntaxError), refuse imports outside the allowlist early
-(ForbiddenImport; the runtime `__import__` guard is still the enforcement),
-split off a final expression for notebook semantics, then compile both parts
-with RestrictedPython (RestrictedCode, with its messages).
+Steps: parse (SyntaxError), measure nesting (CodeTooComplex), refuse the
+constructs `policy.DENIED_SYNTAX` lists (RestrictedCode), refuse imports
+outside the allowlist early (ForbiddenImport; the runtime `__import__` guard is
+still the enforcement), split off a final expression for notebook semantics,
+then compile both parts with RestrictedPython (RestrictedCode, with its
+messages). Anything RestrictedPython does not know is denied by it.
 """
 
 from __future__ import annotations
@@ -64,18 +66,79 @@ def _as_load(target: ast.Subscript | ast.Attribute) -> ast.expr:
     return ast.copy_location(load, target)
 
 
-def compile_code(source: str, importable: Collection[str]) -> CompiledCode | ErrorInfo:
+# SyntaxError messages CPython gives for nesting, not for wrong syntax.
+_NESTING_MESSAGES = (
+    "too many nested",
+    "too many statically nested",
+    "too complex",
+    "too many levels of indentation",
+)
+
+
+def compile_code(source: str, importable: Collection[str], max_depth: int = 100) -> CompiledCode | ErrorInfo:
     """Compile `source`; `importable` names the modules the import guard serves."""
     try:
         tree = ast.parse(source, filename=policy.CODE_FILENAME)
     except SyntaxError as exc:
+        if any(text in str(exc.msg) for text in _NESTING_MESSAGES):
+            return _too_complex(max_depth)
         return ErrorInfo(errors.SYNTAX_ERROR, _syntax_message(exc))
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return ErrorInfo(errors.SYNTAX_ERROR, f"The code cannot be parsed ({exc}): simplify it.")
-    forbidden = _forbidden_import(tree, importable)
-    if forbidden is not None:
-        return forbidden
-    return _restrict(tree)
+    except (RecursionError, MemoryError):
+        return _too_complex(max_depth)
+    except ValueError as exc:  # e.g. a NUL byte in the source
+        return ErrorInfo(errors.SYNTAX_ERROR, f"The code cannot be parsed ({exc}): fix it.")
+    if _depth(tree) > max_depth:
+        return _too_complex(max_depth)
+    refused = _denied_syntax(tree) or _forbidden_import(tree, importable)
+    if refused is not None:
+        return refused
+    try:
+        return _restrict(tree)
+    except (RecursionError, MemoryError):
+        return _too_complex(max_depth)
+
+
+def _too_complex(max_depth: int) -> ErrorInfo:
+    return ErrorInfo(
+        errors.CODE_TOO_COMPLEX,
+        f"The code nests deeper than the sandbox compiles ({max_depth} levels of blocks, "
+        "brackets and expressions): split deep expressions into named steps or helper functions.",
+    )
+
+
+def _depth(tree: ast.AST) -> int:
+    """Deepest nesting of the tree, without recursion (the tree may be deep)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _denied_syntax(tree: ast.AST) -> ErrorInfo | None:
+    """The first construct the policy refuses, as RestrictedCode with its reason."""
+    for node in ast.walk(tree):
+        reason = policy.DENIED_SYNTAX.get(type(node).__name__)
+        if reason is None:
+            reason = _denied_in_context(node)
+        if reason is not None:
+            line = getattr(node, "lineno", None)
+            where = f"Line {line}: " if line else ""
+            return ErrorInfo(
+                errors.RESTRICTED_CODE, f"{where}The sandbox does not allow this code: {reason}."
+            )
+    return None
+
+
+def _denied_in_context(node: ast.AST) -> str | None:
+    comprehensions = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+    in_comprehension = policy.DENY_WALRUS_IN_COMPREHENSIONS and isinstance(node, comprehensions)
+    if in_comprehension and any(isinstance(inner, ast.NamedExpr) for inner in ast.walk(node)):
+        return "`:=` inside a comprehension is not supported; assign in a plain loop"
+    if policy.DENY_CLASS_KEYWORDS and isinstance(node, ast.ClassDef) and node.keywords:
+        return "class keywords (metaclass=...) are not supported; use a plain class"
+    return None
 
 
 def _syntax_message(exc: SyntaxError) -> str:

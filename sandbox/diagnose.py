@@ -7,6 +7,7 @@ or stack frames.
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 
 from sandbox import errors, policy
@@ -50,7 +51,7 @@ def _classify(exc: BaseException, memory_bytes: int) -> tuple[str, str]:
         return errors.FORBIDDEN_IMPORT, str(exc)
     if isinstance(exc, RecursionError):
         return errors.RECURSION_LIMIT_EXCEEDED, (
-            f"recursion deeper than {policy.RECURSION_LIMIT} calls: use a loop or an explicit stack instead."
+            f"recursion deeper than {sys.getrecursionlimit()} calls: use a loop or an explicit stack instead."
         )
     if isinstance(exc, MemoryError):
         return errors.MEMORY_LIMIT_EXCEEDED, (

@@ -18,8 +18,11 @@ from sandbox.output import CappedOutput, print_factory
 from sandbox.tools import ToolError
 
 
-def build_builtins(importer: Callable[..., Any]) -> dict[str, Any]:
-    """The code's `__builtins__`: plain allowed names plus guarded replacements."""
+def build_builtins(
+    importer: Callable[..., Any], sandbox_builtins: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The code's `__builtins__`: plain allowed names, guarded replacements, and
+    the sandbox's own (`policy.SANDBOX_BUILTINS`: ToolError, parallel)."""
     table = {name: getattr(builtins, name) for name in policy.ALLOWED_BUILTINS | policy.ALLOWED_EXCEPTIONS}
     table.update(
         getattr=guards.guarded_getattr,
@@ -29,6 +32,7 @@ def build_builtins(importer: Callable[..., Any]) -> dict[str, Any]:
         __import__=importer,
         ToolError=ToolError,
     )
+    table.update(sandbox_builtins or {})
     return table
 
 

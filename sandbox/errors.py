@@ -5,6 +5,7 @@ exception, that exception's class name such as "KeyError"):
 
     Refused before running
     ├── CODE_TOO_LARGE          code exceeds Limits.max_code_bytes
+    ├── CODE_TOO_COMPLEX        code nests deeper than Limits.max_ast_depth
     ├── SYNTAX_ERROR            not valid Python (message cites the line)
     ├── RESTRICTED_CODE         valid Python the sandbox does not allow (e.g. `_names`)
     └── FORBIDDEN_IMPORT        import of a module outside the allowlist
@@ -20,7 +21,9 @@ exception, that exception's class name such as "KeyError"):
     Sandbox failure
     └── SANDBOX_CRASHED         the worker died or broke the protocol
 
-Output beyond Limits.output_bytes is not an error: it is cut with a marker.
+Output beyond Limits.output_bytes is not an error: it is cut with a marker
+line and OUTPUT_LIMIT_EXCEEDED is listed in `ExecutionResult.limits_hit`, so
+the value and the kept output still come back.
 
 Host exceptions (the only ones crossing the public API):
 
@@ -46,6 +49,8 @@ TOOL_CALL_LIMIT_EXCEEDED: Final = "ToolCallLimitExceeded"
 TOOL_ERROR: Final = "ToolError"
 RECURSION_LIMIT_EXCEEDED: Final = "RecursionLimitExceeded"
 SANDBOX_CRASHED: Final = "SandboxCrashed"
+CODE_TOO_COMPLEX: Final = "CodeTooComplex"
+OUTPUT_LIMIT_EXCEEDED: Final = "OutputLimitExceeded"
 
 
 class ToolCallFailed(Exception):

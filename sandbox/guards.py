@@ -38,30 +38,34 @@ _INPLACE: Final[dict[str, Callable[[Any, Any], Any]]] = {
 }
 
 
-def check_attribute_name(obj: Any, name: Any) -> None:
-    """Raise unless code may touch attribute `name` of `obj`."""
+def exact_name(name: Any) -> str:
+    """`name` as an exact str: a str subclass could lie in startswith/__eq__/__hash__."""
+    if type(name) is str:
+        return name
     if not isinstance(name, str):
         raise TypeError("attribute name must be a string")
+    return str.__str__(name)  # an exact copy, whatever the subclass overrides
+
+
+def check_attribute_name(obj: Any, name: Any) -> None:
+    """Raise unless code may touch attribute `name` of `obj` (call with an exact str)."""
+    if type(name) is not str:
+        raise TypeError("attribute name must be an exact str")
     if name.startswith("_"):
         raise ForbiddenAttributeError(
             f"Attribute '{name}' is not accessible in the sandbox: names starting with '_' are private. "
             "Use the object's public attributes and methods."
         )
-    if name in policy.FORBIDDEN_ATTRIBUTES and _applies(obj, name):
+    if name in policy.FORBIDDEN_ATTRIBUTES:
         raise ForbiddenAttributeError(
             f"Attribute '{name}' is not accessible in the sandbox. "
             "For strings use f-strings or %-formatting instead of .format()."
         )
 
 
-def _applies(obj: Any, name: str) -> bool:
-    if name not in policy.STR_ONLY_ATTRIBUTES:
-        return True
-    return isinstance(obj, str) or (isinstance(obj, type) and issubclass(obj, str))
-
-
 def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """`_getattr_` and the code's `getattr` builtin."""
+    name = exact_name(name)
     check_attribute_name(obj, name)
     if default is _MISSING:
         return getattr(obj, name)
@@ -94,12 +98,14 @@ def guarded_write(obj: Any) -> Any:
 
 def guarded_setattr(obj: Any, name: str, value: Any) -> None:
     """The code's `setattr` builtin."""
+    name = exact_name(name)
     check_attribute_name(obj, name)
     setattr(guarded_write(obj), name, value)
 
 
 def guarded_delattr(obj: Any, name: str) -> None:
     """The code's `delattr` builtin."""
+    name = exact_name(name)
     check_attribute_name(obj, name)
     delattr(guarded_write(obj), name)
 

@@ -8,8 +8,12 @@ The worker turns this data into builtins and curated module namespaces
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final, TypeVar
+
+_L = TypeVar("_L")
 
 # --- Builtins --------------------------------------------------------------
 
@@ -44,6 +48,10 @@ ALLOWED_EXCEPTIONS: Final = frozenset(
     }
 )
 
+# Builtins the sandbox adds: the exception tool calls raise, and `parallel`
+# (concurrent tool calls; see `sandbox.tools`). Neither holds anything of the host.
+SANDBOX_BUILTINS: Final = frozenset({"ToolError", "parallel"})
+
 # Builtins replaced by guarded versions in `sandbox.guards` (same name, checked).
 GUARDED_BUILTINS: Final = frozenset({"getattr", "hasattr", "setattr", "delattr", "__import__"})
 
@@ -76,21 +84,65 @@ EXCLUDED_BUILTINS: Final = MappingProxyType(
 
 # --- Attributes ------------------------------------------------------------
 
-# Attribute names denied on every object, on top of any name starting with "_".
-# `format`/`format_map` on str reach attributes through "{0.__class__}" specs.
-# The rest are frame/code/generator internals that lead to the worker's globals.
+# Every name starting with "_" is denied, at compile time by RestrictedPython
+# and at run time by `sandbox.guards` (getattr(x, "__class__")). On top of that,
+# these public names are denied on every object, by the runtime guard, so
+# `getattr(gen, "gi_frame")` fails exactly like `gen.gi_frame`.
 FORBIDDEN_ATTRIBUTES: Final = frozenset(
     {
+        # str.format/format_map walk attributes from the format string: "{0.__class__}";
+        # denied on every object, since wrappers (collections.UserString) forward to them.
         "format", "format_map",
-        "tb_frame", "tb_next", "f_back", "f_builtins", "f_code", "f_globals",
-        "f_locals", "f_trace", "co_code", "gi_frame", "gi_code", "gi_yieldfrom",
-        "cr_await", "cr_frame", "cr_code", "cr_origin", "ag_await", "ag_frame", "ag_code",
-        "mro",  # climbs from any class to `object`; nothing in data work needs it
+        # Tracebacks and frames: a frame's f_globals/f_builtins are the worker's
+        # real namespaces, f_back climbs into the worker's own code.
+        "tb_frame", "tb_next", "tb_lasti", "f_back", "f_builtins", "f_code", "f_globals",
+        "f_locals", "f_trace", "f_lasti",
+        # Code objects: co_code and co_consts expose bytecode and constants of
+        # other functions, the raw material to build new code.
+        "co_code", "co_consts", "co_names", "co_filename",
+        # Generator, coroutine and async-generator internals: each leads to a
+        # live frame (gi_frame -> f_back -> the worker's globals).
+        "gi_frame", "gi_code", "gi_yieldfrom", "gi_running", "gi_suspended",
+        "cr_await", "cr_frame", "cr_code", "cr_origin", "cr_running", "cr_suspended",
+        "ag_await", "ag_frame", "ag_code", "ag_running",
+        # Climbs from any class to `object` and from there to every class loaded.
+        "mro",
     }
 )
-# Only str (and its subclasses) lose format/format_map; other objects with a
-# method of that name (none in the allowed modules) would be over-blocked.
-STR_ONLY_ATTRIBUTES: Final = frozenset({"format", "format_map"})
+
+# --- Syntax ----------------------------------------------------------------
+
+# Constructs refused at compile time (RestrictedCode) on top of what
+# RestrictedPython refuses itself. Each key is an `ast` node class name.
+DENIED_SYNTAX: Final = MappingProxyType(
+    {
+        # Class patterns read attributes with the real getattr, past the guard:
+        # `case object(__class__=c)` would hand out any object's class.
+        "Match": "match statements are not supported; use if/elif",
+        # except* handling bypassed RestrictedPython's checks (CVE-2025-22153).
+        "TryStar": "try/except* is not supported; use try/except",
+        # Delegation to an arbitrary iterator keeps a second frame alive whose
+        # internals the guard would have to follow; a loop does the same job.
+        "YieldFrom": "yield from is not supported; use `for x in it: yield x`",
+        # No event loop runs in the sandbox; parallel() is the way to overlap calls.
+        "AsyncFunctionDef": "async code is not supported; use parallel() for concurrent tool calls",
+        "Await": "async code is not supported; use parallel() for concurrent tool calls",
+        "AsyncFor": "async code is not supported; use a plain for loop",
+        "AsyncWith": "async code is not supported",
+        # Rebinding module or enclosing names from inner scopes hides data flow
+        # from the reviewer and from the name checks; return values instead.
+        "Global": "global is not supported; return values from functions instead",
+        "Nonlocal": "nonlocal is not supported; return values from functions instead",
+    }
+)
+
+# A walrus inside a comprehension binds in the enclosing scope, a leak of the
+# comprehension's hidden scope that nothing in data work needs.
+DENY_WALRUS_IN_COMPREHENSIONS: Final = True
+
+# `class C(metaclass=...)` or other class keywords would replace the
+# UserClass metaclass the write guard relies on.
+DENY_CLASS_KEYWORDS: Final = True
 
 # --- Modules ---------------------------------------------------------------
 
@@ -155,15 +207,177 @@ EXCLUDED_MODULE_MEMBERS: Final = MappingProxyType(
     }
 )
 
+# --- Limits ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    """One limit: its default, the highest value any config may set, and why.
+
+    A FIXED limit protects the sandbox itself (the C stack, the compiler, the
+    host's event loop): its default is also its ceiling, so configuration may
+    lower it but never raise it. A tunable limit is a budget the operator may
+    move in both directions, up to its ceiling.
+    """
+
+    default: float
+    ceiling: float
+    fixed: bool
+    why: str
+
+
+MiB: Final = 1024 * 1024
+
+LIMITS: Final = MappingProxyType(
+    {
+        "wall_seconds": LimitRule(30.0, 600.0, False, "the host kills the worker; bounds a stuck run"),
+        "cpu_seconds": LimitRule(10, 600, False, "RLIMIT_CPU; bounds busy loops cheaper than the wall clock"),
+        "memory_bytes": LimitRule(512 * MiB, 8192 * MiB, False, "RLIMIT_AS; bounds one run's memory"),
+        "output_bytes": LimitRule(64 * 1024, 16 * MiB, False, "printed text kept; the rest is cut"),
+        # Below the protocol's 16 MiB frame, so a full result always fits one frame.
+        "result_bytes": LimitRule(1 * MiB, 8 * MiB, False, "JSON size of the final value"),
+        "max_tool_calls": LimitRule(200, 10_000, False, "calls per run, counted by the host"),
+        # Each concurrent call is a task in the host's event loop: a ceiling,
+        # so no config lets one run flood the upstream systems.
+        "max_concurrent_tool_calls": LimitRule(8, 8, True, "calls in flight at once in parallel()"),
+        # Python frames sit on the C stack; deeper recursion risks a hard crash.
+        "recursion_depth": LimitRule(600, 600, True, "Python call depth inside the code"),
+        # Source is compiled inside the worker, but parsing and RestrictedPython's
+        # transformer scale with size; code this long is a data dump, not a program.
+        "max_code_bytes": LimitRule(100_000, 100_000, True, "UTF-8 size of the source"),
+        # RestrictedPython's transformer and CPython's compiler recurse per
+        # AST level; a ceiling keeps both far from their own recursion limits.
+        "max_ast_depth": LimitRule(100, 100, True, "nesting depth of the parsed code"),
+    }
+)
+
+
+def check_limits(limits: Any) -> None:
+    """Raise ValueError if any field of `limits` is not positive or above its ceiling."""
+    for name, rule in LIMITS.items():
+        _check_one(name, getattr(limits, name), rule)
+
+
+def tighten(limits: _L, **overrides: float) -> _L:
+    """Apply a group's overrides to `limits`, refusing any that break the policy.
+
+    Tunable limits may move either way up to their ceiling; a FIXED limit may
+    only go down. Raises ValueError naming the limit and the allowed maximum.
+    """
+    for name, value in overrides.items():
+        rule = LIMITS.get(name)
+        if rule is None:
+            raise ValueError(f"unknown sandbox limit {name!r}; known limits: {', '.join(LIMITS)}")
+        _check_one(name, value, rule)
+    return dataclasses.replace(limits, **overrides)  # type: ignore[type-var]
+
+
+def _check_one(name: str, value: Any, rule: LimitRule) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"sandbox limit {name} must be a positive number, got {value!r}")
+    if value > rule.ceiling and rule.fixed:
+        raise ValueError(
+            f"sandbox limit {name} is FIXED at {rule.ceiling:g} by the sandbox policy "
+            f"({rule.why}): a config may lower it but not raise it to {value:g}"
+        )
+    if value > rule.ceiling:
+        raise ValueError(f"sandbox limit {name} may be at most {rule.ceiling:g}, got {value:g}")
+
+
 # --- Interpreter -----------------------------------------------------------
-
-# Deep enough for ordinary recursive helpers, shallow enough to fail fast and
-# well inside the C stack.
-RECURSION_LIMIT: Final = 600
-
-# Open files the worker may hold: its two pipe ends, /dev/null and a margin.
-MAX_OPEN_FILES: Final = 16
 
 # Filename given to compiled code; tracebacks are filtered to frames from it
 # so messages cite the model's line numbers and never host paths.
 CODE_FILENAME: Final = "<code>"
+
+# Kept for callers of the old constant; the limit lives in LIMITS.
+RECURSION_LIMIT: Final = int(LIMITS["recursion_depth"].default)
+
+# --- Operating system: what the worker process may do ----------------------
+
+# Open files the worker may hold: fds 0-2 (all /dev/null, so a stray write by
+# any library cannot reach the protocol), its channel to the host, the memfd
+# holding its output (kept open by Python's mmap), and a margin.
+# Every other descriptor, including the fork server's, is closed before code runs.
+MAX_OPEN_FILES: Final = 16
+
+# Resource limits set in every worker (soft = hard, except RLIMIT_CPU whose hard
+# limit sits 1 s higher so the kernel first sends a recognisable SIGXCPU).
+# A string value names the Limits field that sets it.
+RLIMITS: Final = MappingProxyType(
+    {
+        "RLIMIT_AS": "memory_bytes",  # MemoryError instead of the host's OOM killer
+        "RLIMIT_CPU": "cpu_seconds",  # SIGXCPU -> CPUTimeExceeded
+        "RLIMIT_NOFILE": MAX_OPEN_FILES,  # no descriptor hoarding
+        "RLIMIT_NPROC": 0,  # no new processes or threads (binds once root is dropped)
+        "RLIMIT_FSIZE": 0,  # no file can be written, even if one were opened
+        "RLIMIT_CORE": 0,  # a crash leaves no core file holding the worker's memory
+        "RLIMIT_MEMLOCK": 0,  # no pinning of memory the host may need
+        "RLIMIT_MSGQUEUE": 0,  # no POSIX message queues (a channel to other processes)
+    }
+)
+
+# A worker started as root drops to this uid/gid (and no supplementary
+# groups) after entering its namespace and before code runs: then it cannot
+# signal or ptrace the host's processes or read root-only files.
+WORKER_UID: Final = 65534
+WORKER_GID: Final = 65534
+
+# Each worker enters a new, empty network namespace (only a downed loopback):
+# no sockets reach anything even if one could be made. "execution" gives every
+# run its own namespace (about 1 ms of kernel work per run); "server" makes the
+# fork server enter one namespace that all its workers share, which is as
+# closed (there is no interface to talk over) and costs nothing per run.
+NETWORK_NAMESPACE: Final = "execution"
+
+# Syscalls refused (EPERM) by the worker's seccomp filter, installed just
+# before the code is compiled. The filter also kills the process on any
+# syscall from a foreign ABI (i386 / x32), which would sidestep the numbers.
+SECCOMP_DENIED_SYSCALLS: Final = MappingProxyType(
+    {
+        # Network: the worker's only channel is the descriptor it inherited.
+        "socket": "no new sockets", "socketpair": "no new sockets",
+        "connect": "no outbound connections", "bind": "no listening", "listen": "no listening",
+        "accept": "no listening", "accept4": "no listening",
+        # Message calls can carry descriptors (SCM_RIGHTS); the worker speaks with read/write.
+        "sendto": "read/write only", "recvfrom": "read/write only", "sendmsg": "no descriptor passing",
+        "recvmsg": "no descriptor passing", "sendmmsg": "no descriptor passing",
+        "recvmmsg": "no descriptor passing",
+        # Processes: one run is one single-threaded process.
+        "clone": "no processes or threads", "clone3": "no processes or threads",
+        "fork": "no processes",
+        "vfork": "no processes", "execve": "no other programs", "execveat": "no other programs",
+        # Other processes: nothing to signal, trace or read.
+        "kill": "no signals to other processes", "tkill": "no signals", "tgkill": "no signals",
+        "pidfd_open": "no handles on processes", "pidfd_send_signal": "no signals",
+        "pidfd_getfd": "no stealing descriptors", "ptrace": "no tracing",
+        "process_vm_readv": "no foreign memory",
+        "process_vm_writev": "no foreign memory", "kcmp": "no probing other processes",
+        # Namespaces, mounts and identity: the isolation must stay as set up.
+        "unshare": "isolation is fixed", "setns": "isolation is fixed", "mount": "no mounts",
+        "umount2": "no mounts", "mount_setattr": "no mounts", "pivot_root": "no mounts",
+        "chroot": "no mounts",
+        "open_tree": "no mounts", "move_mount": "no mounts", "fsopen": "no mounts", "fsconfig": "no mounts",
+        "fsmount": "no mounts", "fspick": "no mounts", "setuid": "identity is fixed",
+        "setgid": "identity is fixed",
+        "setreuid": "identity is fixed", "setresuid": "identity is fixed", "setgroups": "identity is fixed",
+        # Kernel attack surface no data work needs.
+        "bpf": "kernel surface", "perf_event_open": "kernel surface", "userfaultfd": "kernel surface",
+        "io_uring_setup": "bypasses syscall filtering", "keyctl": "kernel keyrings",
+        "add_key": "kernel keyrings", "request_key": "kernel keyrings", "memfd_create": "no anonymous files",
+        "name_to_handle_at": "file handles", "open_by_handle_at": "escapes path checks",
+        "mknod": "no device files", "mknodat": "no device files", "personality": "ABI switching",
+        "kexec_load": "system control", "init_module": "system control", "finit_module": "system control",
+        "delete_module": "system control", "reboot": "system control", "swapon": "system control",
+        "swapoff": "system control", "sethostname": "system control", "setdomainname": "system control",
+        "iopl": "system control", "ioperm": "system control", "acct": "system control",
+        "quotactl": "system control", "syslog": "kernel log",
+    }
+)
+
+# Landlock: the worker may only read (files and directories) beneath these
+# sysconfig paths, the standard library, for imports that modules make lazily
+# (`encodings.*`); no writes anywhere, nothing else readable (not the project
+# tree, not /etc, not /proc). With ABI 6+ the worker also may not signal
+# processes outside its domain or reach abstract unix sockets.
+LANDLOCK_READABLE_PATHS: Final = ("stdlib", "platstdlib")

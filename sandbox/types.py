@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sandbox.policy import LIMITS
+
+
+def _default(name: str) -> Any:
+    return LIMITS[name].default
+
 
 class ToolBridge(Protocol):
     """Answers the tool calls made by sandboxed code; the portal implements it."""
@@ -20,15 +26,21 @@ class ToolBridge(Protocol):
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one execution."""
+    """Resource limits for one execution; defaults and ceilings live in `sandbox.policy.LIMITS`.
 
-    wall_seconds: float = 30.0
-    cpu_seconds: int = 10
-    memory_bytes: int = 512 * 1024 * 1024
-    output_bytes: int = 64 * 1024
-    result_bytes: int = 1024 * 1024
-    max_tool_calls: int = 200
-    max_code_bytes: int = 100_000
+    Build a tighter set for a group with `sandbox.policy.tighten(limits, **overrides)`.
+    """
+
+    wall_seconds: float = _default("wall_seconds")
+    cpu_seconds: int = _default("cpu_seconds")
+    memory_bytes: int = _default("memory_bytes")
+    output_bytes: int = _default("output_bytes")
+    result_bytes: int = _default("result_bytes")
+    max_tool_calls: int = _default("max_tool_calls")
+    max_code_bytes: int = _default("max_code_bytes")
+    max_concurrent_tool_calls: int = _default("max_concurrent_tool_calls")
+    recursion_depth: int = _default("recursion_depth")
+    max_ast_depth: int = _default("max_ast_depth")
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,11 @@ class ExecutionResult:
     error: ErrorInfo | None
     tool_calls: tuple[ToolCallRecord, ...]
     duration_ms: float
+    # Limits reached without failing the run, e.g. "OutputLimitExceeded" when
+    # printed output was cut at Limits.output_bytes.
+    limits_hit: tuple[str, ...] = ()
+    # Isolation layers the worker had in force (see `python -m sandbox doctor`).
+    layers: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The part of the result shown to the model."""

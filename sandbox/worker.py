@@ -1,72 +1,46 @@
-"""The worker process: one execution, then exit.
+"""The worker: one execution in a process forked from the fork server, then exit.
 
-Started by the host as `python -I -m sandbox.worker CPU_SECONDS MEMORY_BYTES`
-with an empty environment, in an empty temporary directory. Order matters:
+`sandbox.zygote` has already imported everything below (RestrictedPython, the
+compiler, the guards, the curated modules), so a worker starts with no import
+and no interpreter start-up. The fork server keeps a spare worker or two
+forked ahead of demand; a spare has run nothing but a warm-up and serves
+exactly one execution. Order matters:
 
-1. import everything the code may use (imports need memory and files);
-2. move the protocol pipes off fds 0/1 and point 0/1/2 at /dev/null, so a
-   stray write from any library can never corrupt the protocol;
-3. apply resource limits, *before* the code is read or compiled;
-4. read the start message, compile, run, send the done message, exit.
+1. as a spare (`spare_main`): own session, every fd closed but its line to the
+   fork server, its own new network namespace, empty cwd, uid dropped
+   (`isolation.enter_spare`); then a warm-up run of a fixed snippet, so the
+   copy-on-write page faults of the compiler happen before a run waits on them;
+2. when handed a run: its channel and output buffer arrive, the line to the
+   fork server is closed, then rlimits, Landlock and seccomp
+   (`isolation.lock_down`) -- all *before* the code is read or compiled;
+3. read the start message, compile (limits already bind the compiler), run;
+4. send the done message and `_exit` (no atexit handlers, no flushing of the
+   fork server's inherited state).
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import mmap
 import os
-import resource
+import socket
 import sys
-from typing import Any
+from typing import Any, Final, NoReturn
 
-from sandbox import errors, policy
+from sandbox import errors, isolation
 from sandbox.compiler import CompiledCode, compile_code
 from sandbox.convert import ValueTooDeep, to_jsonable
 from sandbox.diagnose import describe
 from sandbox.environment import build_builtins, build_globals
-from sandbox.modules import build_modules, make_importer
-from sandbox.output import CappedOutput
-from sandbox.tools import Channel, ToolNamespace
+from sandbox.modules import CuratedModule, make_importer
+from sandbox.output import CappedOutput, buffer_size
+from sandbox.tools import Channel, Parallel, ToolNamespace
 from sandbox.types import ErrorInfo
 
-
-def claim_pipes() -> Channel:
-    """Keep private copies of the pipes and blank fds 0, 1 and 2."""
-    reader = os.fdopen(os.dup(0), "rb")
-    writer = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    return Channel(reader, writer)
-
-
-def _set_limit(kind: int, soft: int, hard: int | None = None) -> None:
-    """Lower the soft and hard limits (never above the current hard limit)."""
-    hard = soft if hard is None else hard
-    _, current = resource.getrlimit(kind)
-    if current != resource.RLIM_INFINITY:
-        soft, hard = min(soft, current), min(hard, current)
-    resource.setrlimit(kind, (soft, hard))
-
-
-def apply_limits(cpu_seconds: int, memory_bytes: int) -> None:
-    """Bound what the code can consume. Hard limits stop it raising them back.
-
-    RLIMIT_CPU delivers SIGXCPU (default action: terminate), which the host
-    reports as CPUTimeExceeded. RLIMIT_NPROC counts per uid and does not bind
-    for root (CAP_SYS_RESOURCE); code has no way to spawn processes anyway, and
-    a later hardening step adds seccomp/namespaces.
-    """
-    # Hard one second above soft: at the soft limit the kernel sends SIGXCPU
-    # (recognisable); at the hard limit it would send an anonymous SIGKILL.
-    _set_limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
-    _set_limit(resource.RLIMIT_AS, memory_bytes)
-    _set_limit(resource.RLIMIT_NOFILE, policy.MAX_OPEN_FILES)
-    _set_limit(resource.RLIMIT_NPROC, 0)
-    _set_limit(resource.RLIMIT_FSIZE, 0)
-    _set_limit(resource.RLIMIT_CORE, 0)
-    sys.setrecursionlimit(policy.RECURSION_LIMIT)
+# Exit statuses the host recognises.
+EXIT_OK: Final = 0
+EXIT_SETUP_FAILED: Final = 4
 
 
 def encode_value(value: Any, result_bytes: int) -> tuple[Any, ErrorInfo | None]:
@@ -90,7 +64,7 @@ def encode_value(value: Any, result_bytes: int) -> tuple[Any, ErrorInfo | None]:
 
 
 def execute(
-    compiled: CompiledCode, namespace: dict[str, Any], result_bytes: int, memory: int
+    compiled: CompiledCode, namespace: dict[str, Any], result_bytes: int, limits: dict[str, int]
 ) -> tuple[Any, ErrorInfo | None]:
     """Run the code; every exception it raises becomes an ErrorInfo."""
     try:
@@ -98,37 +72,67 @@ def execute(
         value = eval(compiled.final, namespace) if compiled.final is not None else None
         return encode_value(value, result_bytes)
     except BaseException as exc:  # anything the code does is reported, never raised
-        return None, describe(exc, memory)
+        return None, describe(exc, limits["memory_bytes"])
     finally:
         namespace.clear()  # free the code's data before building the reply
         gc.collect()
 
 
-def serve(channel: Channel, curated: dict[str, Any], memory: int) -> dict[str, Any]:
+def serve(
+    channel: Channel, curated: dict[str, CuratedModule], output: CappedOutput, limits: dict[str, int]
+) -> dict[str, Any]:
     """Handle the start message and build the done message."""
     start = channel.receive()
-    output = CappedOutput(int(start["output_bytes"]))
-    compiled = compile_code(str(start["code"]), curated.keys())
+    sys.setrecursionlimit(limits["recursion_depth"])
+    compiled = compile_code(str(start["code"]), curated.keys(), limits["max_ast_depth"])
     value: Any = None
-    error: ErrorInfo | None = None
+    error: ErrorInfo | None
     if isinstance(compiled, ErrorInfo):
         error = compiled
     else:
         namespaces = {ns: ToolNamespace(ns, tools, channel) for ns, tools in start["tools"].items()}
-        namespace = build_globals(build_builtins(make_importer(curated)), output, namespaces)
-        value, error = execute(compiled, namespace, int(start["result_bytes"]), memory)
+        sandbox_builtins = {"parallel": Parallel(channel)}
+        namespace = build_globals(
+            build_builtins(make_importer(curated), sandbox_builtins), output, namespaces
+        )
+        value, error = execute(compiled, namespace, limits["result_bytes"], limits)
     error_json = None if error is None else {"type": error.type, "message": error.message}
-    return {"type": "done", "ok": error is None, "value": value, "stdout": output.text(), "error": error_json}
+    return {"type": "done", "ok": error is None, "value": value, "error": error_json}
 
 
-def main(argv: list[str]) -> int:
-    cpu_seconds, memory_bytes = int(argv[0]), int(argv[1])
-    curated = build_modules()
-    channel = claim_pipes()
-    apply_limits(cpu_seconds, memory_bytes)
-    channel.send(serve(channel, curated, memory_bytes))
-    return 0
+_WARM_UP: Final = "import json\nrows = [{'n': i} for i in range(3)]\nprint(len(rows))\njson.dumps(rows)"
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def warm_up(curated: dict[str, CuratedModule]) -> None:
+    """Compile and run a fixed snippet, touching what a real run touches."""
+    compiled = compile_code(_WARM_UP, curated.keys())
+    if isinstance(compiled, CompiledCode):
+        output = CappedOutput(1024)
+        namespace = build_globals(build_builtins(make_importer(curated)), output, {})
+        exec(compiled.body, namespace)
+        if compiled.final is not None:
+            encode_value(eval(compiled.final, namespace), 1024)
+    gc.collect()
+
+
+def spare_main(
+    prepared: isolation.Prepared, curated: dict[str, CuratedModule], line: int, workdir: str
+) -> NoReturn:
+    """Entry point of a freshly forked spare worker; never returns."""
+    try:
+        isolation.enter_spare(prepared, {line}, workdir)
+        warm_up(curated)
+        with socket.socket(fileno=line) as waiting:
+            message, fds, _, _ = socket.recv_fds(waiting, 4096, 2)
+        if len(fds) != 2:
+            os._exit(EXIT_SETUP_FAILED)  # the fork server closed the line: not needed
+        limits = json.loads(message)
+        channel_fd, output_fd = fds
+        shared = mmap.mmap(output_fd, buffer_size(limits["output_bytes"]))
+        os.close(output_fd)
+        isolation.lock_down(prepared, limits)
+    except BaseException:  # noqa: BLE001 - a layer that should apply did not: run nothing
+        os._exit(EXIT_SETUP_FAILED)
+    channel = Channel(channel_fd, limits["max_concurrent_tool_calls"])
+    channel.send(serve(channel, curated, CappedOutput(limits["output_bytes"], shared), limits))
+    os._exit(EXIT_OK)

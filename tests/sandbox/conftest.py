@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import anyio
 import pytest
 
 from sandbox import ToolCallFailed
+from sandbox.forkserver import default_server
 
 
 class FakeBridge:
@@ -39,19 +39,17 @@ class FakeBridge:
 
 
 def worker_pids() -> list[int]:
-    """Pids of sandbox workers that are children of this test process."""
+    """Pids of the sandbox workers serving a run right now, checked to be alive
+    children of this process's fork server."""
+    server = default_server().pid
     pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in sorted(default_server().running()):
         try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == os.getpid() and b"sandbox.worker" in cmdline:
-            pids.append(int(entry.name))
+        if int(stat.rsplit(")", 1)[1].split()[1]) == server:
+            pids.append(pid)
     return pids
 
 
