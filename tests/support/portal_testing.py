@@ -18,8 +18,9 @@ import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from portal.auth import load_signing_key
+from portal.config import load_config
 from portal.identity import Identities
+from portal.oauth import mint_dev_token
 from portal.store import open_store
 from portal.store.database import sqlite_url
 
@@ -41,6 +42,11 @@ class RunningPortal:
     base_url: str
     state_dir: Path
     log: Path
+    config_path: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
 
     @property
     def mcp_url(self) -> str:
@@ -54,17 +60,18 @@ class RunningPortal:
         finally:
             store.close()
 
-    def token(self, user: str = "dev@example.com", groups: tuple[str, ...] = ()) -> str:
-        return load_signing_key(self.state_dir, "mcp-portal").mint(self.user_id(user), list(groups), 600)
+    def token(self, user: str = "dev@example.com", groups: tuple[str, ...] = (), ttl: int = 600) -> str:
+        """A development token (``portal token``) for ``user``; the portal must be in auth mode dev."""
+        return mint_dev_token(load_config(self.config_path), user, list(groups), ttl)
 
     def health(self) -> dict:
         return httpx.get(f"{self.base_url}/healthz", timeout=10).json()
 
 
 @contextmanager
-def running_portal(tmp_path: Path, config: dict) -> Iterator[RunningPortal]:
+def running_portal(tmp_path: Path, config: dict, port: int | None = None) -> Iterator[RunningPortal]:
     """Write the config, start the portal, wait for /healthz, stop it afterwards."""
-    port = free_port()
+    port = port or free_port()
     state_dir = tmp_path / "state"
     config = {**config, "host": "127.0.0.1", "port": port, "state_dir": str(state_dir)}
     config_path = tmp_path / "portal.yaml"
@@ -79,7 +86,7 @@ def running_portal(tmp_path: Path, config: dict) -> Iterator[RunningPortal]:
             env=env,
             cwd=tmp_path,
         )
-    portal = RunningPortal(f"http://127.0.0.1:{port}", state_dir, log)
+    portal = RunningPortal(f"http://127.0.0.1:{port}", state_dir, log, config_path)
     try:
         _wait_until_healthy(portal, process)
         yield portal
