@@ -141,10 +141,11 @@ def run_sandbox(quick: bool) -> Section:
     )
     notes = f"""\
 Each execution gets a fresh worker process, never reused, forked from a fork server that imported
-RestrictedPython, the guards and the allowed modules once (it keeps two spare workers forked, isolated
-and warmed up ahead of demand). The worker enters its own network namespace, drops to `nobody`, sets
-its rlimits, Landlock and seccomp, then compiles with RestrictedPython, runs and reports over its own
-socket. {runs} rounds, interleaved, {time.perf_counter() - started:.0f} s in all; ratios are to a bare
+RestrictedPython, the guards and the allowed modules once. It keeps two spare workers forked ahead of
+demand, each already in its own network namespace, dropped to `nobody`, under its fixed rlimits,
+Landlock and seccomp, and warmed up; the host reserves the next run's worker while a run goes on. On
+its run the worker sets RLIMIT_AS and RLIMIT_CPU, then compiles with RestrictedPython, runs and
+reports over its own socket. {runs} rounds, interleaved, {time.perf_counter() - started:.0f} s in all; ratios are to a bare
 `python3 -c "pass"`. A trivial run costs {ratio(p50["trivial"], spawn)} a bare interpreter start
 ({fmt_ms(p50["trivial"])} against {fmt_ms(spawn)}); each tool call adds {fmt_ms(per_call)} over calling
 the bridge directly ({fmt_ms(p50["direct"])}). {monty_note}"""

@@ -55,8 +55,10 @@ def _doctor(as_json: bool) -> int:
     if as_json:
         print(json.dumps(report))
         return 0
-    print(f"fork server pid {report['forkserver_pid']}; trivial run ok={report['probe_ok']} "
-          f"in {report['probe_ms']:.1f} ms")
+    print(
+        f"fork server pid {report['forkserver_pid']}; trivial run ok={report['probe_ok']} "
+        f"in {report['probe_ms']:.1f} ms"
+    )
     for layer in report["layers"]:
         mark = "active " if layer["active"] else "MISSING"
         print(f"  {mark}  {layer['name']:<18} {layer['detail']}")

@@ -87,15 +87,56 @@ def compile_code(source: str, importable: Collection[str], max_depth: int = 100)
         return _too_complex(max_depth)
     except ValueError as exc:  # e.g. a NUL byte in the source
         return ErrorInfo(errors.SYNTAX_ERROR, f"The code cannot be parsed ({exc}): fix it.")
-    if _depth(tree) > max_depth:
-        return _too_complex(max_depth)
-    refused = _denied_syntax(tree) or _forbidden_import(tree, importable)
-    if refused is not None:
-        return refused
+    if not _plainly_allowed(tree, importable, max_depth):
+        # Something to refuse (or a walrus to judge in context): the detailed
+        # checks find the first problem in their order and word it.
+        if _depth(tree) > max_depth:
+            return _too_complex(max_depth)
+        refused = _denied_syntax(tree) or _forbidden_import(tree, importable)
+        if refused is not None:
+            return refused
     try:
         return _restrict(tree)
     except (RecursionError, MemoryError):
         return _too_complex(max_depth)
+
+
+def _plainly_allowed(tree: ast.AST, importable: Collection[str], max_depth: int) -> bool:
+    """One pass over the tree: True when the detailed checks below would all pass.
+
+    False if the tree nests deeper than `max_depth` (counted as `_depth` does),
+    holds a construct `policy.DENIED_SYNTAX` lists, a walrus (allowed or not
+    depending on context), a class with keywords, or an import outside
+    `importable`. A fast path only: a False sends the tree through the
+    detailed checks, which decide and word the refusal.
+    """
+    denied = policy.DENIED_SYNTAX
+    ast_type, list_type = ast.AST, list
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, level = pop()
+        if level > max_depth:
+            return False
+        kind = type(node)
+        if kind.__name__ in denied or kind is ast.NamedExpr:
+            return False
+        if kind is ast.ClassDef and node.keywords:  # type: ignore[attr-defined]
+            return False
+        if kind is ast.Import and any(alias.name not in importable for alias in node.names):  # type: ignore[attr-defined]
+            return False
+        if kind is ast.ImportFrom and (node.level or node.module not in importable):  # type: ignore[attr-defined]
+            return False
+        level += 1
+        for field in kind._fields:
+            value = getattr(node, field, None)
+            if type(value) is list_type:
+                for item in value:
+                    if isinstance(item, ast_type):
+                        push((item, level))
+            elif isinstance(value, ast_type):
+                push((value, level))
+    return True
 
 
 def _too_complex(max_depth: int) -> ErrorInfo:

@@ -1,12 +1,23 @@
 """Host side of the fork server: start it once, ask it for one fresh worker per run.
 
-`ForkServer.spawn()` hands the fork server three new descriptors (the worker's
-end of a channel socketpair, of a status socketpair, and an output memfd) and
-gets back the worker's pid; the host keeps the other ends. Nothing is shared
-between runs: each worker is a new process, never reused, and each has its own
-channel. The fork server is started lazily by the first run (or by
-`start_pool()`), with an empty environment; if it dies, the next spawn starts
-a new one.
+`ForkServer.worker()` hands the fork server one new descriptor (the fork
+server's end of a status socketpair) and gets back, on that socket, the
+worker's pid and the host's ends of the worker's channel socketpair and output
+memfd, which the fork server made when it forked the worker. Nothing is
+shared between runs: each worker is a new process, never reused, and each has
+its own channel and output buffer. The channel is a plain non-blocking socket
+read with one recv per wake-up (`HostChannel`), not an anyio stream: a tool
+call's round trip is on the critical path.
+
+Reservation: each spawn also asks, without waiting, for the next run's worker
+with the same limits, so the fork server assigns it (and the worker applies
+its run's rlimits) while this run goes on; the next run with those limits
+finds its worker waiting for code. A reserved worker is still a fresh process
+that has run nothing; one whose limits do not match the next run, or that
+died while waiting, is discarded (killed) unused, never given a run.
+
+The fork server is started lazily by the first run (or by `start_pool()`),
+with an empty environment; if it dies, the next spawn starts a new one.
 """
 
 from __future__ import annotations
@@ -24,9 +35,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import anyio
-from anyio.abc import SocketStream
 
-from sandbox import output
+from sandbox import output, protocol
 from sandbox.errors import SandboxUnavailable
 from sandbox.types import Limits
 from sandbox.zygote import STATUS
@@ -40,12 +50,83 @@ class _ServerGone(Exception):
     """The fork server died before answering a spawn request."""
 
 
+class ChannelClosed(protocol.ProtocolError):
+    """The worker's end of the channel closed (it exited, or is exiting)."""
+
+
+class HostChannel:
+    """The host's end of one worker's channel: whole frames out, whole messages in.
+
+    One task reads (`receive`); senders take turns (`send` under the caller's
+    lock). Reads take everything the socket holds at once and split frames
+    from that buffer, so a message costs one recv and at most one wait.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self._sock = sock
+        self._buffer = bytearray()
+        self._closed = False
+
+    async def send(self, data: bytes) -> None:
+        """Send all of `data`; raises ChannelClosed if the worker's end is gone."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[self._sock.send(view) :]
+            except BlockingIOError:
+                await anyio.wait_writable(self._sock)
+            except OSError as exc:
+                raise ChannelClosed("worker channel closed") from exc
+
+    def _frame(self) -> dict[str, Any] | None:
+        buffer = self._buffer
+        if len(buffer) < protocol.HEADER_SIZE:
+            return None
+        length = protocol.frame_length(bytes(buffer[: protocol.HEADER_SIZE]))
+        end = protocol.HEADER_SIZE + length
+        if len(buffer) < end:
+            return None
+        body = bytes(buffer[protocol.HEADER_SIZE : end])
+        del buffer[:end]
+        return protocol.decode_body(body)
+
+    async def receive(self) -> dict[str, Any]:
+        """The next message; ChannelClosed on EOF, ProtocolError on garbage."""
+        while True:
+            message = self._frame()
+            if message is not None:
+                return message
+            if self._closed:
+                raise ChannelClosed("worker channel closed")
+            try:
+                data = self._sock.recv(_RECV_BYTES)
+            except BlockingIOError:
+                await anyio.wait_readable(self._sock)
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self._closed = True
+                if self._buffer:
+                    raise ChannelClosed("worker channel closed mid-frame")
+                continue
+            self._buffer += data
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+# Bytes asked of the kernel per recv; a larger frame takes several.
+_RECV_BYTES: Final = 256 * 1024
+
+
 @dataclass
 class Worker:
     """The host's handles on one worker process."""
 
     pid: int
-    stream: SocketStream
+    channel: HostChannel
     status: socket.socket
     output_fd: int
     output_limit: int
@@ -75,8 +156,7 @@ class Worker:
         return output.read_shared(self.output_fd, self.output_limit)
 
     async def aclose(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.stream.aclose()
+        self.channel.close()
         self.status.close()
         with contextlib.suppress(OSError):
             os.close(self.output_fd)
@@ -92,6 +172,15 @@ async def _recv_status(sock: socket.socket) -> bytes:
             return b""
 
 
+@dataclass
+class _Reservation:
+    """A worker asked for ahead of its run: the request sent, its answer not yet read."""
+
+    request: bytes
+    status: socket.socket
+    control: socket.socket  # the fork server it was asked of (a restarted one voids it)
+
+
 class ForkServer:
     """One fork server process per host process (per `ForkServer` instance)."""
 
@@ -103,6 +192,7 @@ class ForkServer:
         self.platform: dict[str, Any] = {}
         self.layers: tuple[str, ...] = ()
         self._running: set[int] = set()
+        self._reserved: list[_Reservation] = []
 
     def running(self) -> frozenset[int]:
         """Pids of the workers serving a run right now (spares are not listed)."""
@@ -156,6 +246,7 @@ class ForkServer:
         self.platform, self.layers = ready["platform"], tuple(ready["layers"])
 
     def _close(self) -> None:
+        self._drop_reservations()
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -202,33 +293,96 @@ class ForkServer:
                         self._close()
         raise SandboxUnavailable("the sandbox fork server keeps dying: see the host's logs and limits")
 
+    def _drop_reservations(self) -> None:
+        """Close every reservation: the fork server kills those workers unused."""
+        while True:
+            try:
+                reservation = self._reserved.pop()
+            except IndexError:
+                return
+            reservation.status.close()
+
+    def _take_reservation(self, request: bytes, control: socket.socket) -> _Reservation | None:
+        while True:
+            try:
+                reservation = self._reserved.pop()
+            except IndexError:
+                return None
+            if reservation.request == request and reservation.control is control:
+                return reservation
+            reservation.status.close()  # other limits, or another fork server: killed unused
+
     async def _request(self, limits: Limits) -> Worker:
         control = self._control
         if control is None:
             raise _ServerGone
-        channel_host, channel_worker = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        status_host, status_worker = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        memfd = os.memfd_create("sandbox-output", os.MFD_CLOEXEC)
-        stream: SocketStream | None = None
-        try:
-            os.ftruncate(memfd, output.buffer_size(limits.output_bytes))
-            request = json.dumps(_worker_limits(limits)).encode()
-            await _send_request(control, request, [channel_worker.fileno(), status_worker.fileno(), memfd])
-            channel_worker.close()
-            status_worker.close()
-            status_host.setblocking(False)
-            answer = await _recv_status(status_host)
-            if not answer:
-                raise _ServerGone
-            _, pid = STATUS.unpack(answer)
-            stream = await SocketStream.from_socket(channel_host)
-            return Worker(pid, stream, status_host, memfd, limits.output_bytes)
-        except BaseException:
-            # Closing the status socket tells the fork server to kill the worker.
-            for sock in (channel_host, channel_worker, status_host, status_worker):
-                sock.close()
-            os.close(memfd)
-            raise
+        request = json.dumps(_worker_limits(limits)).encode()
+        reservation = self._take_reservation(request, control)
+        status = reservation.status if reservation is not None else await _ask(control, request)
+        with contextlib.suppress(_ServerGone):  # the next run's worker, assigned meanwhile
+            self._reserved.append(_Reservation(request, await _ask(control, request), control))
+        handle = await _collect(status, limits, reserved=reservation is not None)
+        if handle is None:  # the reserved worker died while it waited: ask for a new one
+            handle = await _collect(await _ask(control, request), limits, reserved=False)
+        assert handle is not None
+        return handle
+
+
+async def _ask(control: socket.socket, request: bytes) -> socket.socket:
+    """Send one spawn request; the host's end of its status socket."""
+    status_host, status_worker = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        await _send_request(control, request, [status_worker.fileno()])
+    except BaseException:
+        status_host.close()
+        raise
+    finally:
+        status_worker.close()
+    status_host.setblocking(False)
+    return status_host
+
+
+async def _collect(status: socket.socket, limits: Limits, *, reserved: bool) -> Worker | None:
+    """Read the fork server's answer to a request: the worker, with its channel and
+    output buffer. None if `reserved` and the worker already ended."""
+    fds: list[int] = []
+    try:
+        answer, fds = await _recv_assignment(status)
+        if not answer:
+            raise _ServerGone
+        _, pid = STATUS.unpack(answer)
+        if reserved and (len(fds) != 2 or _has_record(status)):  # it died while it waited
+            status.close()
+            for fd in fds:
+                os.close(fd)
+            return None
+        if len(fds) != 2:
+            # The fork server could not hand this worker its run (and killed it):
+            # an already closed channel makes the run report SandboxCrashed.
+            for fd in fds:
+                os.close(fd)
+            fds = list(_closed_channel_and_buffer(limits))
+        channel_fd, memfd = fds
+        channel = HostChannel(socket.socket(fileno=channel_fd))
+        return Worker(pid, channel, status, memfd, limits.output_bytes)
+    except BaseException:
+        # Closing the status socket tells the fork server to kill the worker.
+        status.close()
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        raise
+
+
+def _has_record(sock: socket.socket) -> bool:
+    """Whether a record (or EOF) waits on the non-blocking `sock`."""
+    try:
+        sock.recv(64, socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _worker_limits(limits: Limits) -> dict[str, int]:
@@ -243,6 +397,26 @@ def _worker_limits(limits: Limits) -> dict[str, int]:
         "max_concurrent_tool_calls",
     )
     return {name: int(getattr(limits, name)) for name in names}
+
+
+async def _recv_assignment(sock: socket.socket) -> tuple[bytes, list[int]]:
+    """The fork server's b"P" record and the descriptors attached to it."""
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 64, 2)
+            return message, fds
+        except BlockingIOError:
+            await anyio.wait_readable(sock)
+        except OSError:
+            return b"", []
+
+
+def _closed_channel_and_buffer(limits: Limits) -> tuple[int, int]:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    theirs.close()
+    memfd = os.memfd_create("sandbox-output", os.MFD_CLOEXEC)
+    os.ftruncate(memfd, output.buffer_size(limits.output_bytes))
+    return ours.detach(), memfd
 
 
 async def _send_request(control: socket.socket, request: bytes, fds: list[int]) -> None:

@@ -19,11 +19,10 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
-from anyio.streams.buffered import BufferedByteReceiveStream
 
 from sandbox import errors, policy, protocol
 from sandbox.errors import ToolCallFailed
-from sandbox.forkserver import ForkServer, Worker, default_server
+from sandbox.forkserver import ChannelClosed, ForkServer, Worker, default_server
 from sandbox.output import with_marker
 from sandbox.types import ErrorInfo, ExecutionResult, Limits, ToolBridge, ToolCallRecord
 
@@ -31,15 +30,8 @@ logger = logging.getLogger(__name__)
 
 _NO_TOOLS: Mapping[str, Sequence[str]] = {}
 
-# What anyio raises when the worker's end of the channel goes away.
-_PIPE_ERRORS = (anyio.IncompleteRead, anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
-
 # How long a worker that closed its channel may take to exit before it is killed.
 _EXIT_GRACE_SECONDS = 2.0
-
-
-class _ChannelClosed(protocol.ProtocolError):
-    """The worker's end of the channel closed (it exited, or is exiting)."""
 
 
 async def run(
@@ -117,8 +109,8 @@ class _Session:
     async def _converse(self, worker: Worker, code: str) -> dict[str, Any]:
         start = {"type": "start", "code": code, "tools": self.tools}
         try:
-            await worker.stream.send(protocol.encode(start))
-        except _PIPE_ERRORS:
+            await worker.channel.send(protocol.encode(start))
+        except ChannelClosed:
             return await self._ended(worker)
         async with anyio.create_task_group() as group:
             done = await self._read_messages(worker, group)
@@ -127,18 +119,23 @@ class _Session:
 
     async def _read_messages(self, worker: Worker, group: TaskGroup) -> dict[str, Any] | None:
         """Serve calls until the done message (returned), or None if the channel broke."""
-        stream = BufferedByteReceiveStream(worker.stream)
-        send_lock = anyio.Lock()
+        send_lock = anyio.Lock(fast_acquire=True)
         try:
             while True:
-                message = await _receive(stream)
+                message = await worker.channel.receive()
                 if message["type"] == "done":
                     worker.finished = True
                     return message
                 if message["type"] != "call":
                     raise protocol.ProtocolError(f"unexpected message {message['type']!r}")
-                group.start_soon(self._serve_call, worker, send_lock, message)
-        except _ChannelClosed:
+                if message.get("alone") is True:
+                    # A plain `tool(...)` call: the worker waits for this reply before
+                    # it sends anything, so answer it here and spare a task per call.
+                    # A worker that sends more anyway only delays its own calls.
+                    await self._serve_call(worker, send_lock, message)
+                else:
+                    group.start_soon(self._serve_call, worker, send_lock, message)
+        except ChannelClosed:
             return None
         except protocol.ProtocolError:
             worker.kill()  # it broke the protocol: it goes
@@ -164,8 +161,8 @@ class _Session:
             data = protocol.encode(reply | {"id": message.get("id")})
         try:
             async with send_lock:
-                await worker.stream.send(data)
-        except _PIPE_ERRORS:
+                await worker.channel.send(data)
+        except ChannelClosed:
             pass  # the worker is gone; the reading side reports how it ended
 
     async def _answer(self, message: dict[str, Any]) -> dict[str, Any]:
@@ -226,16 +223,6 @@ class _Session:
             limits_hit=(errors.OUTPUT_LIMIT_EXCEEDED,) if truncated else (),
             layers=server.layers,
         )
-
-
-async def _receive(stream: BufferedByteReceiveStream) -> dict[str, Any]:
-    """Await one whole message; EOF or garbage become ProtocolError."""
-    try:
-        header = await stream.receive_exactly(protocol.HEADER_SIZE)
-        body = await stream.receive_exactly(protocol.frame_length(header))
-    except _PIPE_ERRORS as exc:
-        raise _ChannelClosed("worker channel closed") from exc
-    return protocol.decode_body(body)
 
 
 def _reply_error(message: str, *, limit: bool = False) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 The fork server calls `probe()` once to learn what this machine provides and
 `prepare()` to build what every worker reuses (the seccomp program, the
-Landlock ruleset). Each forked worker then calls `enter()` before it reads the
-code. A layer the machine provides is mandatory: if it fails to apply, the
+Landlock ruleset). Each forked spare worker then calls `enter_spare()` and
+`lock_spare()` (every layer that does not depend on the run) before it waits
+for a run, and `lock_down()` (the run's own rlimits) once the run's limits
+arrive, before it reads the code. A layer the machine provides is mandatory: if it fails to apply, the
 worker exits before running anything (reported as SandboxCrashed). Only a
 layer the machine cannot provide is skipped, and `python -m sandbox doctor`
 says so.
@@ -29,7 +31,12 @@ _PR_SET_DUMPABLE: Final = 4
 
 # Layers every worker has on any Linux machine.
 BASE_LAYERS: Final = (
-    "restricted-python", "fresh-process", "empty-environment", "closed-fds", "empty-cwd", "rlimits",
+    "restricted-python",
+    "fresh-process",
+    "empty-environment",
+    "closed-fds",
+    "empty-cwd",
+    "rlimits",
 )
 
 
@@ -110,9 +117,16 @@ def _set_limit(kind: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(kind, (soft, hard))
 
 
-def apply_rlimits(limits: dict[str, int]) -> None:
-    """Set every rlimit the policy lists; `limits` holds the Limits fields they name."""
+def apply_rlimits(limits: dict[str, int], which: str = "all") -> None:
+    """Set the rlimits the policy lists; `limits` holds the Limits fields they name.
+
+    `which`: "all", "fixed" (those with a number in the policy, set by a spare
+    before its run arrives) or "run" (those naming a Limits field).
+    """
     for name, source in policy.RLIMITS.items():
+        per_run = isinstance(source, str)
+        if (which == "fixed" and per_run) or (which == "run" and not per_run):
+            continue
         value = limits[source] if isinstance(source, str) else int(source)  # type: ignore[call-overload]
         # RLIMIT_CPU: hard 1 s above soft, so the kernel first sends SIGXCPU
         # (recognisable) rather than an anonymous SIGKILL.
@@ -159,11 +173,21 @@ def enter_spare(prepared: Prepared, keep: set[int], workdir: str) -> None:
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace or /proc/pid/mem by same-uid peers
 
 
-def lock_down(prepared: Prepared, limits: dict[str, int]) -> None:
-    """The last layers, once the run's limits are known and before its code is read."""
-    apply_rlimits(limits)
+def lock_spare(prepared: Prepared) -> None:
+    """The fixed rlimits, Landlock and seccomp: applied by a spare after its warm-up,
+    before it waits for its run (installing the seccomp filter alone costs the
+    kernel about half a millisecond, so it is paid ahead of demand). From here
+    on the spare can only read the limits from its line: the filter refuses
+    recvmsg, so no descriptor can reach it any more."""
+    apply_rlimits({}, "fixed")
     if prepared.landlock_fd >= 0:
         landlock.restrict(prepared.landlock_fd)
         os.close(prepared.landlock_fd)
     if prepared.platform.seccomp:
         seccomp.install(prepared.seccomp_program)
+
+
+def lock_down(prepared: Prepared, limits: dict[str, int]) -> None:
+    """The run's own rlimits (RLIMIT_AS, RLIMIT_CPU), once its limits are known and
+    before its code is read; every other layer is already in force (`lock_spare`)."""
+    apply_rlimits(limits, "run")

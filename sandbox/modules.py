@@ -33,9 +33,7 @@ class CuratedModule:
         try:
             return self._members[attr]
         except KeyError:
-            raise AttributeError(
-                f"module '{self._name}' has no attribute '{attr}' in the sandbox"
-            ) from None
+            raise AttributeError(f"module '{self._name}' has no attribute '{attr}' in the sandbox") from None
 
     def __setattr__(self, attr: str, value: Any) -> None:
         raise AttributeError(f"module '{self._name}' is read-only in the sandbox")

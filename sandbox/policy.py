@@ -21,13 +21,57 @@ _L = TypeVar("_L")
 # whose public attributes lead nowhere dangerous once `_`-names are guarded.
 ALLOWED_BUILTINS: Final = frozenset(
     {
-        "None", "False", "True", "Ellipsis", "NotImplemented",
-        "abs", "all", "any", "ascii", "bin", "bool", "bytes", "callable", "chr",
-        "classmethod", "complex", "dict", "divmod", "enumerate", "filter", "float",
-        "frozenset", "hash", "hex", "id", "int", "isinstance", "issubclass", "iter",
-        "len", "list", "map", "max", "min", "next", "oct", "ord", "pow", "property",
-        "range", "repr", "reversed", "round", "set", "slice", "sorted", "staticmethod",
-        "str", "sum", "tuple", "zip",
+        "None",
+        "False",
+        "True",
+        "Ellipsis",
+        "NotImplemented",
+        "abs",
+        "all",
+        "any",
+        "ascii",
+        "bin",
+        "bool",
+        "bytes",
+        "callable",
+        "chr",
+        "classmethod",
+        "complex",
+        "dict",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "frozenset",
+        "hash",
+        "hex",
+        "id",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "next",
+        "oct",
+        "ord",
+        "pow",
+        "property",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "slice",
+        "sorted",
+        "staticmethod",
+        "str",
+        "sum",
+        "tuple",
+        "zip",
         # Needed by the `class` statement; RestrictedPython rewrites classes to use
         # our `__metaclass__`, so user classes are recognisable by the write guard.
         "__build_class__",
@@ -39,12 +83,31 @@ ALLOWED_BUILTINS: Final = frozenset(
 # has no reason to raise them and they would only muddle error reporting.
 ALLOWED_EXCEPTIONS: Final = frozenset(
     {
-        "ArithmeticError", "AssertionError", "AttributeError", "BaseException",
-        "Exception", "FloatingPointError", "ImportError", "IndexError", "KeyError",
-        "LookupError", "MemoryError", "ModuleNotFoundError", "NameError",
-        "NotImplementedError", "OverflowError", "RecursionError", "RuntimeError",
-        "StopIteration", "TimeoutError", "TypeError", "UnicodeDecodeError",
-        "UnicodeEncodeError", "UnicodeError", "ValueError", "ZeroDivisionError",
+        "ArithmeticError",
+        "AssertionError",
+        "AttributeError",
+        "BaseException",
+        "Exception",
+        "FloatingPointError",
+        "ImportError",
+        "IndexError",
+        "KeyError",
+        "LookupError",
+        "MemoryError",
+        "ModuleNotFoundError",
+        "NameError",
+        "NotImplementedError",
+        "OverflowError",
+        "RecursionError",
+        "RuntimeError",
+        "StopIteration",
+        "TimeoutError",
+        "TypeError",
+        "UnicodeDecodeError",
+        "UnicodeEncodeError",
+        "UnicodeError",
+        "ValueError",
+        "ZeroDivisionError",
     }
 )
 
@@ -92,19 +155,43 @@ FORBIDDEN_ATTRIBUTES: Final = frozenset(
     {
         # str.format/format_map walk attributes from the format string: "{0.__class__}";
         # denied on every object, since wrappers (collections.UserString) forward to them.
-        "format", "format_map",
+        "format",
+        "format_map",
         # Tracebacks and frames: a frame's f_globals/f_builtins are the worker's
         # real namespaces, f_back climbs into the worker's own code.
-        "tb_frame", "tb_next", "tb_lasti", "f_back", "f_builtins", "f_code", "f_globals",
-        "f_locals", "f_trace", "f_lasti",
+        "tb_frame",
+        "tb_next",
+        "tb_lasti",
+        "f_back",
+        "f_builtins",
+        "f_code",
+        "f_globals",
+        "f_locals",
+        "f_trace",
+        "f_lasti",
         # Code objects: co_code and co_consts expose bytecode and constants of
         # other functions, the raw material to build new code.
-        "co_code", "co_consts", "co_names", "co_filename",
+        "co_code",
+        "co_consts",
+        "co_names",
+        "co_filename",
         # Generator, coroutine and async-generator internals: each leads to a
         # live frame (gi_frame -> f_back -> the worker's globals).
-        "gi_frame", "gi_code", "gi_yieldfrom", "gi_running", "gi_suspended",
-        "cr_await", "cr_frame", "cr_code", "cr_origin", "cr_running", "cr_suspended",
-        "ag_await", "ag_frame", "ag_code", "ag_running",
+        "gi_frame",
+        "gi_code",
+        "gi_yieldfrom",
+        "gi_running",
+        "gi_suspended",
+        "cr_await",
+        "cr_frame",
+        "cr_code",
+        "cr_origin",
+        "cr_running",
+        "cr_suspended",
+        "ag_await",
+        "ag_frame",
+        "ag_code",
+        "ag_running",
         # Climbs from any class to `object` and from there to every class loaded.
         "mro",
     }
@@ -173,17 +260,37 @@ ALLOWED_MODULES: Final = MappingProxyType(
         # the process-/thread-clock and tz-setting functions are not needed.
         "time": frozenset(
             {
-                "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter",
-                "perf_counter_ns", "sleep", "gmtime", "localtime", "mktime",
-                "strftime", "strptime", "struct_time", "asctime", "ctime",
+                "time",
+                "time_ns",
+                "monotonic",
+                "monotonic_ns",
+                "perf_counter",
+                "perf_counter_ns",
+                "sleep",
+                "gmtime",
+                "localtime",
+                "mktime",
+                "strftime",
+                "strptime",
+                "struct_time",
+                "asctime",
+                "ctime",
             }
         ),
         "base64": None,
         "hashlib": None,
         # uuid1/getnode read the host's MAC address and may spawn `ip`/`ifconfig`.
         "uuid": frozenset(
-            {"UUID", "uuid3", "uuid4", "uuid5", "NAMESPACE_DNS", "NAMESPACE_URL",
-             "NAMESPACE_OID", "NAMESPACE_X500"}
+            {
+                "UUID",
+                "uuid3",
+                "uuid4",
+                "uuid5",
+                "NAMESPACE_DNS",
+                "NAMESPACE_URL",
+                "NAMESPACE_OID",
+                "NAMESPACE_X500",
+            }
         ),
         "difflib": None,
         "urllib.parse": None,
@@ -325,9 +432,17 @@ WORKER_GID: Final = 65534
 
 # Each worker enters a new, empty network namespace (only a downed loopback):
 # no sockets reach anything even if one could be made. "execution" gives every
-# run its own namespace (about 1 ms of kernel work per run); "server" makes the
-# fork server enter one namespace that all its workers share, which is as
-# closed (there is no interface to talk over) and costs nothing per run.
+# run its own namespace; "server" makes the fork server enter one namespace
+# that all its workers share. Both mean no network at all. The shared one is
+# not as closed between runs: workers of different runs sit in one namespace,
+# so two of them could in principle reach each other over its abstract unix
+# sockets (or its loopback, were it up; raising it needs CAP_NET_ADMIN, which
+# a worker that dropped to nobody lacks) -- if both could make a socket, which
+# the seccomp filter refuses (socket/socketpair answer EPERM, tested in
+# tests/sandbox/test_forkserver.py) and Landlock ABI 6+ scopes abstract unix
+# sockets to the worker's own domain. "execution" is kept: each spare enters
+# its namespace before its run is known, so the ~0.3-1 ms of kernel work per
+# namespace is off the run's critical path (it only costs background CPU).
 NETWORK_NAMESPACE: Final = "execution"
 
 # Syscalls refused (EPERM) by the worker's seccomp filter, installed just
@@ -336,42 +451,85 @@ NETWORK_NAMESPACE: Final = "execution"
 SECCOMP_DENIED_SYSCALLS: Final = MappingProxyType(
     {
         # Network: the worker's only channel is the descriptor it inherited.
-        "socket": "no new sockets", "socketpair": "no new sockets",
-        "connect": "no outbound connections", "bind": "no listening", "listen": "no listening",
-        "accept": "no listening", "accept4": "no listening",
+        "socket": "no new sockets",
+        "socketpair": "no new sockets",
+        "connect": "no outbound connections",
+        "bind": "no listening",
+        "listen": "no listening",
+        "accept": "no listening",
+        "accept4": "no listening",
         # Message calls can carry descriptors (SCM_RIGHTS); the worker speaks with read/write.
-        "sendto": "read/write only", "recvfrom": "read/write only", "sendmsg": "no descriptor passing",
-        "recvmsg": "no descriptor passing", "sendmmsg": "no descriptor passing",
+        "sendto": "read/write only",
+        "recvfrom": "read/write only",
+        "sendmsg": "no descriptor passing",
+        "recvmsg": "no descriptor passing",
+        "sendmmsg": "no descriptor passing",
         "recvmmsg": "no descriptor passing",
         # Processes: one run is one single-threaded process.
-        "clone": "no processes or threads", "clone3": "no processes or threads",
+        "clone": "no processes or threads",
+        "clone3": "no processes or threads",
         "fork": "no processes",
-        "vfork": "no processes", "execve": "no other programs", "execveat": "no other programs",
+        "vfork": "no processes",
+        "execve": "no other programs",
+        "execveat": "no other programs",
         # Other processes: nothing to signal, trace or read.
-        "kill": "no signals to other processes", "tkill": "no signals", "tgkill": "no signals",
-        "pidfd_open": "no handles on processes", "pidfd_send_signal": "no signals",
-        "pidfd_getfd": "no stealing descriptors", "ptrace": "no tracing",
+        "kill": "no signals to other processes",
+        "tkill": "no signals",
+        "tgkill": "no signals",
+        "pidfd_open": "no handles on processes",
+        "pidfd_send_signal": "no signals",
+        "pidfd_getfd": "no stealing descriptors",
+        "ptrace": "no tracing",
         "process_vm_readv": "no foreign memory",
-        "process_vm_writev": "no foreign memory", "kcmp": "no probing other processes",
+        "process_vm_writev": "no foreign memory",
+        "kcmp": "no probing other processes",
         # Namespaces, mounts and identity: the isolation must stay as set up.
-        "unshare": "isolation is fixed", "setns": "isolation is fixed", "mount": "no mounts",
-        "umount2": "no mounts", "mount_setattr": "no mounts", "pivot_root": "no mounts",
+        "unshare": "isolation is fixed",
+        "setns": "isolation is fixed",
+        "mount": "no mounts",
+        "umount2": "no mounts",
+        "mount_setattr": "no mounts",
+        "pivot_root": "no mounts",
         "chroot": "no mounts",
-        "open_tree": "no mounts", "move_mount": "no mounts", "fsopen": "no mounts", "fsconfig": "no mounts",
-        "fsmount": "no mounts", "fspick": "no mounts", "setuid": "identity is fixed",
+        "open_tree": "no mounts",
+        "move_mount": "no mounts",
+        "fsopen": "no mounts",
+        "fsconfig": "no mounts",
+        "fsmount": "no mounts",
+        "fspick": "no mounts",
+        "setuid": "identity is fixed",
         "setgid": "identity is fixed",
-        "setreuid": "identity is fixed", "setresuid": "identity is fixed", "setgroups": "identity is fixed",
+        "setreuid": "identity is fixed",
+        "setresuid": "identity is fixed",
+        "setgroups": "identity is fixed",
         # Kernel attack surface no data work needs.
-        "bpf": "kernel surface", "perf_event_open": "kernel surface", "userfaultfd": "kernel surface",
-        "io_uring_setup": "bypasses syscall filtering", "keyctl": "kernel keyrings",
-        "add_key": "kernel keyrings", "request_key": "kernel keyrings", "memfd_create": "no anonymous files",
-        "name_to_handle_at": "file handles", "open_by_handle_at": "escapes path checks",
-        "mknod": "no device files", "mknodat": "no device files", "personality": "ABI switching",
-        "kexec_load": "system control", "init_module": "system control", "finit_module": "system control",
-        "delete_module": "system control", "reboot": "system control", "swapon": "system control",
-        "swapoff": "system control", "sethostname": "system control", "setdomainname": "system control",
-        "iopl": "system control", "ioperm": "system control", "acct": "system control",
-        "quotactl": "system control", "syslog": "kernel log",
+        "bpf": "kernel surface",
+        "perf_event_open": "kernel surface",
+        "userfaultfd": "kernel surface",
+        "io_uring_setup": "bypasses syscall filtering",
+        "keyctl": "kernel keyrings",
+        "add_key": "kernel keyrings",
+        "request_key": "kernel keyrings",
+        "memfd_create": "no anonymous files",
+        "name_to_handle_at": "file handles",
+        "open_by_handle_at": "escapes path checks",
+        "mknod": "no device files",
+        "mknodat": "no device files",
+        "personality": "ABI switching",
+        "kexec_load": "system control",
+        "init_module": "system control",
+        "finit_module": "system control",
+        "delete_module": "system control",
+        "reboot": "system control",
+        "swapon": "system control",
+        "swapoff": "system control",
+        "sethostname": "system control",
+        "setdomainname": "system control",
+        "iopl": "system control",
+        "ioperm": "system control",
+        "acct": "system control",
+        "quotactl": "system control",
+        "syslog": "kernel log",
     }
 )
 

@@ -4,7 +4,8 @@ Messages (all JSON objects with a "type"):
 
     host -> worker  {"type": "start", "code": str, "tools": {ns: [tool, ...]},
                      "output_bytes": int, "result_bytes": int}
-    worker -> host  {"type": "call", "name": "ns.tool", "arguments": {...}}
+    worker -> host  {"type": "call", "id": int, "name": "ns.tool", "arguments": {...},
+                     "alone": true (optional: no other message until its reply)}
     host -> worker  {"type": "reply", "ok": true, "value": ...}
                     {"type": "reply", "ok": false, "error": str, "limit": bool}
     worker -> host  {"type": "done", "ok": bool, "value": ..., "stdout": str,

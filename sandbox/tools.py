@@ -78,12 +78,13 @@ class Channel:
         catches every exception cannot keep running unsupervised."""
         os._exit(EXIT_CHANNEL_LOST)
 
-    def _send_call(self, name: str, arguments: dict[str, Any]) -> int:
+    def _send_call(self, name: str, arguments: dict[str, Any], alone: bool = False) -> int:
         self._next_id += 1
+        message = {"type": "call", "id": self._next_id, "name": name, "arguments": arguments}
+        if alone:
+            message["alone"] = True  # nothing else is sent until its reply: the host may answer inline
         try:
-            frame = protocol.encode(
-                {"type": "call", "id": self._next_id, "name": name, "arguments": arguments}
-            )
+            frame = protocol.encode(message)
         except protocol.ProtocolError:
             raise ToolError(
                 f"the arguments are larger than the {protocol.MAX_FRAME_BYTES} bytes a tool call can carry: "
@@ -101,7 +102,7 @@ class Channel:
 
     def call(self, name: str, arguments: dict[str, Any]) -> Any:
         """Ask the host to run a tool; raise ToolError with its message on failure."""
-        call_id = self._send_call(name, arguments)
+        call_id = self._send_call(name, arguments, alone=True)
         reply = self._reply()
         if reply.get("id") != call_id:
             self._lost()

@@ -7,12 +7,17 @@ forked ahead of demand; a spare has run nothing but a warm-up and serves
 exactly one execution. Order matters:
 
 1. as a spare (`spare_main`): own session, every fd closed but its line to the
-   fork server, its own new network namespace, empty cwd, uid dropped
-   (`isolation.enter_spare`); then a warm-up run of a fixed snippet, so the
-   copy-on-write page faults of the compiler happen before a run waits on them;
-2. when handed a run: its channel and output buffer arrive, the line to the
-   fork server is closed, then rlimits, Landlock and seccomp
-   (`isolation.lock_down`) -- all *before* the code is read or compiled;
+   fork server, its channel and its output memfd, its own new network
+   namespace (or the fork server's, see `policy.NETWORK_NAMESPACE`), empty
+   cwd, uid dropped (`isolation.enter_spare`); then a warm-up run of a fixed
+   snippet, so the copy-on-write page faults of the compiler happen before a
+   run waits on them; then the fixed rlimits, Landlock and seccomp
+   (`isolation.lock_spare`), and the run-independent part of the code's
+   globals is built;
+2. when handed a run: its limits arrive as plain bytes on the line (its
+   descriptors it had from birth), the output memfd is mapped, the line is
+   closed, then the run's RLIMIT_AS and RLIMIT_CPU (`isolation.lock_down`)
+   -- all *before* the code is read or compiled;
 3. read the start message, compile (limits already bind the compiler), run;
 4. send the done message and `_exit` (no atexit handlers, no flushing of the
    fork server's inherited state).
@@ -24,7 +29,6 @@ import gc
 import json
 import mmap
 import os
-import socket
 import sys
 from typing import Any, Final, NoReturn
 
@@ -79,9 +83,17 @@ def execute(
 
 
 def serve(
-    channel: Channel, curated: dict[str, CuratedModule], output: CappedOutput, limits: dict[str, int]
+    channel: Channel,
+    curated: dict[str, CuratedModule],
+    output: CappedOutput,
+    limits: dict[str, int],
+    builtins_table: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Handle the start message and build the done message."""
+    """Handle the start message and build the done message.
+
+    `builtins_table` is the code's builtins without `parallel`, built ahead
+    (by the spare, before its run arrived); it is built here when not given.
+    """
     start = channel.receive()
     sys.setrecursionlimit(limits["recursion_depth"])
     compiled = compile_code(str(start["code"]), curated.keys(), limits["max_ast_depth"])
@@ -91,10 +103,9 @@ def serve(
         error = compiled
     else:
         namespaces = {ns: ToolNamespace(ns, tools, channel) for ns, tools in start["tools"].items()}
-        sandbox_builtins = {"parallel": Parallel(channel)}
-        namespace = build_globals(
-            build_builtins(make_importer(curated), sandbox_builtins), output, namespaces
-        )
+        table = builtins_table if builtins_table is not None else build_builtins(make_importer(curated))
+        table["parallel"] = Parallel(channel)
+        namespace = build_globals(table, output, namespaces)
         value, error = execute(compiled, namespace, limits["result_bytes"], limits)
     error_json = None if error is None else {"type": error.type, "message": error.message}
     return {"type": "done", "ok": error is None, "value": value, "error": error_json}
@@ -116,23 +127,31 @@ def warm_up(curated: dict[str, CuratedModule]) -> None:
 
 
 def spare_main(
-    prepared: isolation.Prepared, curated: dict[str, CuratedModule], line: int, workdir: str
+    prepared: isolation.Prepared,
+    curated: dict[str, CuratedModule],
+    line: int,
+    channel_fd: int,
+    output_fd: int,
+    workdir: str,
 ) -> NoReturn:
     """Entry point of a freshly forked spare worker; never returns."""
     try:
-        isolation.enter_spare(prepared, {line}, workdir)
+        isolation.enter_spare(prepared, {line, channel_fd, output_fd}, workdir)
         warm_up(curated)
-        with socket.socket(fileno=line) as waiting:
-            message, fds, _, _ = socket.recv_fds(waiting, 4096, 2)
-        if len(fds) != 2:
+        isolation.lock_spare(prepared)
+        builtins_table = build_builtins(make_importer(curated))
+        channel = Channel(channel_fd)
+        message = os.read(line, 4096)  # one record: the run's limits (seccomp refuses recvmsg now)
+        if not message:
             os._exit(EXIT_SETUP_FAILED)  # the fork server closed the line: not needed
         limits = json.loads(message)
-        channel_fd, output_fd = fds
         shared = mmap.mmap(output_fd, buffer_size(limits["output_bytes"]))
         os.close(output_fd)
+        os.close(line)
         isolation.lock_down(prepared, limits)
+        channel.window = max(1, int(limits["max_concurrent_tool_calls"]))
     except BaseException:  # noqa: BLE001 - a layer that should apply did not: run nothing
         os._exit(EXIT_SETUP_FAILED)
-    channel = Channel(channel_fd, limits["max_concurrent_tool_calls"])
-    channel.send(serve(channel, curated, CappedOutput(limits["output_bytes"], shared), limits))
+    output = CappedOutput(limits["output_bytes"], shared)
+    channel.send(serve(channel, curated, output, limits, builtins_table))
     os._exit(EXIT_OK)

@@ -6,18 +6,23 @@ SOCK_SEQPACKET socketpair (the control socket), as its only other descriptor.
 It holds no secrets: it never receives code, tool results or tokens; it only
 receives spawn requests. It never runs model code itself.
 
-Control socket, host -> zygote, one record per request: JSON limits, with three
-descriptors attached (SCM_RIGHTS): the worker's channel socket, a per-worker
-status socket (SOCK_SEQPACKET) and the output memfd. zygote -> host, once at
-start: JSON {"ready": true, "platform": {...}, "layers": [...]}.
+Control socket, host -> zygote, one record per request: JSON limits, with one
+descriptor attached (SCM_RIGHTS): a per-worker status socket (SOCK_SEQPACKET).
+zygote -> host, once at start: JSON {"ready": true, "platform": {...}, "layers": [...]}.
 
-Spares: the fork server keeps SPARES workers forked ahead of demand (each
-isolated as far as it can be without its run's limits, and warmed up), and
-hands a request's channel and output descriptors to the oldest one, then
-forks a replacement. A spare serves one run and exits; none is ever reused.
+Spares: the fork server keeps SPARES workers forked ahead of demand, each
+born with its own channel socketpair and output memfd (the fork server keeps
+the host's ends). A spare isolates itself as far as it can without its run's
+limits -- every layer but the run's RLIMIT_AS and RLIMIT_CPU, seccomp and
+Landlock included -- and warms up. A request goes to the oldest spare: the
+fork server sizes its output memfd, writes it the limits over its line (plain
+bytes: the spare's seccomp filter already refuses descriptor passing), hands
+the host's ends of its channel and memfd to the host, and forks a
+replacement. A spare serves one run and exits; none is ever reused.
 
-Status socket, zygote -> host: b"P" + pid once the worker is forked, b"X" +
-wait status once it is reaped. Host -> zygote: b"k" (kill the worker), or
+Status socket, zygote -> host: b"P" + pid with two descriptors attached (the
+host's end of the worker's channel, the output memfd) once a worker is
+assigned, b"X" + wait status once it is reaped. Host -> zygote: b"k" (kill the worker), or
 closing the socket (same: the host gave up, so the worker must not outlive
 it). When the control socket closes (the host exited), every worker is killed
 and the fork server exits.
@@ -41,6 +46,7 @@ from typing import Final
 
 from sandbox import isolation, policy, worker
 from sandbox.modules import CuratedModule, build_modules
+from sandbox.output import buffer_size
 
 STATUS: Final = struct.Struct("=ci")
 MAX_REQUEST_BYTES: Final = 4096
@@ -59,6 +65,8 @@ class _Worker:
     status: socket.socket | None
     workdir: str
     line: socket.socket | None = None  # to a spare that has no run yet
+    channel: socket.socket | None = None  # the host's end, until handed to the host
+    output: int = -1  # the output memfd, until handed to the host
 
 
 class Zygote:
@@ -95,16 +103,16 @@ class Zygote:
 
     def _on_request(self) -> None:
         try:
-            message, fds, _, _ = socket.recv_fds(self.control, MAX_REQUEST_BYTES, 3)
+            message, fds, _, _ = socket.recv_fds(self.control, MAX_REQUEST_BYTES, 1)
         except OSError:
             message, fds = b"", []
         if not message:
             self._shutdown()
-        if len(fds) != 3:
+        if len(fds) != 1:
             for fd in fds:
                 os.close(fd)
             return
-        self._assign(message, *fds)
+        self._assign(message, fds[0])
         self._refill()
 
     def _refill(self) -> None:
@@ -116,38 +124,52 @@ class Zygote:
         if self.platform.drop_user:
             os.chown(workdir, policy.WORKER_UID, policy.WORKER_GID)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        channel_host, channel_worker = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        output = os.memfd_create("sandbox-output", os.MFD_CLOEXEC)
         pid = os.fork()
         if pid == 0:
             try:
                 ours.close()
-                worker.spare_main(self.prepared, self.curated, theirs.detach(), workdir)
+                channel_host.close()
+                worker.spare_main(
+                    self.prepared, self.curated, theirs.detach(), channel_worker.detach(), output, workdir
+                )
             finally:
                 os._exit(worker.EXIT_SETUP_FAILED)
         theirs.close()
-        self.workers[pid] = _Worker(None, workdir, ours)
+        channel_worker.close()
+        self.workers[pid] = _Worker(None, workdir, ours, channel_host, output)
         return pid
 
-    def _assign(self, limits: bytes, channel: int, status_fd: int, output: int) -> None:
-        """Hand one run to the oldest spare, then tell the host its pid.
+    def _assign(self, limits: bytes, status_fd: int) -> None:
+        """Hand one run to the oldest spare, then give the host its pid and its
+        ends of the spare's channel and output memfd.
 
-        The spare goes first (measured faster): it applies its last layers
+        The spare goes first (measured faster): it applies its last limits
         while the host sets up its end of the channel.
         """
         status = socket.socket(fileno=status_fd)
         pid = self.spares.pop(0) if self.spares else self._fork_spare()
         entry = self.workers[pid]
         line, entry.line, entry.status = entry.line, None, status
+        channel, entry.channel = entry.channel, None
+        output, entry.output = entry.output, -1
         self.selector.register(status, selectors.EVENT_READ, pid)
         try:
-            if line is None:
+            if line is None or channel is None or output < 0:
                 raise OSError("not a spare")  # never hand a second run to a worker
-            socket.send_fds(line, [limits], [channel, output])
-        except OSError:
-            _kill(pid)  # the host sees the channel close and reports SandboxCrashed
-        finally:
+            os.ftruncate(output, buffer_size(int(json.loads(limits)["output_bytes"])))
+            line.send(limits)
+            socket.send_fds(status, [STATUS.pack(b"P", pid)], [channel.fileno(), output])
+        except (OSError, ValueError, KeyError, TypeError):
+            # The host sees no channel (or a closed one) and reports the failure.
+            _kill(pid)
             self._send_status(pid, b"P", pid)
-            os.close(channel)
-            os.close(output)
+        finally:
+            if channel is not None:
+                channel.close()
+            if output >= 0:
+                os.close(output)
             if line is not None:
                 line.close()
 
@@ -195,6 +217,10 @@ class Zygote:
                 self.spares.remove(pid)
             if entry.line is not None:
                 entry.line.close()
+            if entry.channel is not None:
+                entry.channel.close()
+            if entry.output >= 0:
+                os.close(entry.output)
             if entry.status is not None:
                 self.workers[pid] = entry
                 self._send_status(pid, b"X", status)
