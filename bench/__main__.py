@@ -17,8 +17,10 @@ import anyio
 from bench.common import Section
 from bench.context import run_context
 from bench.e2e import run_e2e
+from bench.load import run_load
 from bench.sandbox_startup import run_sandbox
 from bench.search import run_search
+from bench.tasks import run_tasks
 from portal.config import demo_config_path, load_config
 from portal.registry import UpstreamTool
 from portal.runtime import open_runtime
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         ("search", lambda: run_search(gitlab, ROOT / "tests" / "search_queries.jsonl", args.quick)),
         ("sandbox", lambda: run_sandbox(args.quick)),
         ("e2e", lambda: run_e2e(args.quick)),
+        ("tasks", lambda: run_tasks(args.quick)),
+        ("load", lambda: run_load(args.quick)),
     ]
     sections: list[Section] = []
     for name, step in steps:

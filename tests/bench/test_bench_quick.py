@@ -16,6 +16,8 @@ SECTIONS = (
     "## 2. Search",
     "## 3. Sandbox start-up",
     "## 4. Execute end to end over Streamable HTTP",
+    "## 5. Task cost in model tokens",
+    "## 6. Load: concurrent sessions against one portal",
 )
 
 
@@ -39,5 +41,10 @@ def test_quick_benchmarks_write_every_table(tmp_path: Path) -> None:
         table = report.split(heading, 1)[1].split("\n## ", 1)[0]
         rows = [line for line in table.splitlines() if line.startswith("| ")]
         assert len(rows) >= 3, f"{heading}: header and at least two rows expected"
+    tasks = report.split(SECTIONS[4], 1)[1].split("\n## ", 1)[0]
+    assert "| **Total** |" in tasks and "Direct / Code Mode" in tasks
+    load = report.split(SECTIONS[5], 1)[1].split("\n## ", 1)[0]
+    for measure in ("Throughput", "Latency p50", "Latency p99", "Errors", "Audit records", "Peak RSS"):
+        assert f"| {measure}" in load
     assert "not yet" in report  # concurrent calls inside code: reported as missing, not hidden
     assert (tmp_path / "context-tokens.png").stat().st_size > 1000
