@@ -26,14 +26,13 @@ Decisions a developer copying this file must make, per tool:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from servers._toolkit import tool_errors
 
 from .client import BackendError, Impact, Incident, Service, ServiceDetail, StatusPageClient
 from .settings import Settings
@@ -44,21 +43,9 @@ READ = ToolAnnotations(readOnlyHint=True, openWorldHint=True)
 # Creating an incident adds data and deletes nothing; twice means two incidents.
 WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
-
-def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn our BackendError into the SDK's ToolError (an isError result)."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except BackendError as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper
+# Turn our BackendError into the SDK's ToolError (an isError result).
+_tool_errors = tool_errors(BackendError)
 
 
 def build_server(settings: Settings) -> MCPServer:

@@ -9,13 +9,14 @@ narrowed to an @timestamp window with `since`/`until`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from servers._toolkit import tool_errors
 
 from . import models as m
 from .client import BackendError, ElasticsearchClient, InputError, build_query
@@ -64,17 +65,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Our BackendError and InputError become the SDK's ToolError: an isError result carrying our message."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except (BackendError, InputError) as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper
+# Our BackendError and InputError become the SDK's ToolError: an isError result carrying our message.
+_tool_errors = tool_errors(BackendError, InputError)
 
 
 def build_server(settings: Settings) -> MCPServer:

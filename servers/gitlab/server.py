@@ -8,13 +8,13 @@ GITLAB_PER_PAGE, 20; max 100): a page shorter than per_page is the last one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from servers._toolkit import tool_errors
 
 from . import models as m
 from .client import BackendError, GitLabClient
@@ -39,17 +39,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Our BackendError becomes the SDK's ToolError: an isError result carrying our message."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except BackendError as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper
+# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
+_tool_errors = tool_errors(BackendError)
 
 
 def build_server(settings: Settings) -> MCPServer:

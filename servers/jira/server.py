@@ -8,13 +8,14 @@ with `start_at` (from 0) and `max_results` (default JIRA_MAX_RESULTS, 20; max
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from servers._toolkit import tool_errors
 
 from . import models as m
 from .client import BackendError, JiraClient
@@ -53,17 +54,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Our BackendError becomes the SDK's ToolError: an isError result carrying our message."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except BackendError as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper
+# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
+_tool_errors = tool_errors(BackendError)
 
 
 def build_server(settings: Settings) -> MCPServer:

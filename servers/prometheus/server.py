@@ -8,13 +8,13 @@ seconds, `now`, or relative times (`-1h`, `now-30m`). List tools page with
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from servers._toolkit import tool_errors
 
 from . import models as m
 from .client import BackendError, PrometheusClient
@@ -50,17 +50,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """BackendError (and an unreadable time) become the SDK's ToolError: isError with our message."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except (BackendError, TimeFormatError) as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper
+# BackendError (and an unreadable time) become the SDK's ToolError: isError with our message.
+_tool_errors = tool_errors(BackendError, TimeFormatError)
 
 
 def build_server(settings: Settings) -> MCPServer:

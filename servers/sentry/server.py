@@ -10,13 +10,13 @@ an opaque `cursor`: pass a result's `next_cursor` back to get the next page;
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Annotated, Literal, ParamSpec, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from servers._toolkit import tool_errors
 
 from . import models as m
 from .client import BackendError, SentryClient
@@ -61,17 +61,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Our BackendError becomes the SDK's ToolError: an isError result carrying our message."""
-
-    @wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except BackendError as exc:
-            raise ToolError(str(exc)) from None
-
-    return wrapper
+# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
+_tool_errors = tool_errors(BackendError)
 
 
 def build_server(settings: Settings) -> MCPServer:

@@ -28,6 +28,7 @@ def checkout(tmp_path: Path) -> Path:
         "servers/__init__.py",
         "servers/_fakes.py",
         "servers/_runner.py",
+        "servers/_toolkit.py",
         "portal/demo.yaml",
         "catalog-info.yaml",
         "tests/servers/test_template.py",
@@ -100,6 +101,7 @@ def test_an_invalid_name_is_refused_and_nothing_is_written(checkout: Path, name:
         "__init__.py",
         "_fakes.py",
         "_runner.py",
+        "_toolkit.py",
         "_template",
     ]
 
