@@ -101,8 +101,8 @@ def test_an_invalid_name_is_refused_and_nothing_is_written(checkout: Path, name:
         "__init__.py",
         "_fakes.py",
         "_runner.py",
-        "_toolkit.py",
         "_template",
+        "_toolkit.py",
     ]
 
 
