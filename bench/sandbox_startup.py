@@ -145,10 +145,10 @@ RestrictedPython, the guards and the allowed modules once. It keeps two spare wo
 demand, each already in its own network namespace, dropped to `nobody`, under its fixed rlimits,
 Landlock and seccomp, and warmed up; the host reserves the next run's worker while a run goes on. On
 its run the worker sets RLIMIT_AS and RLIMIT_CPU, then compiles with RestrictedPython, runs and
-reports over its own socket. {runs} rounds, interleaved, {time.perf_counter() - started:.0f} s in all; ratios are to a bare
-`python3 -c "pass"`. A trivial run costs {ratio(p50["trivial"], spawn)} a bare interpreter start
-({fmt_ms(p50["trivial"])} against {fmt_ms(spawn)}); each tool call adds {fmt_ms(per_call)} over calling
-the bridge directly ({fmt_ms(p50["direct"])}). {monty_note}"""
+reports over its own socket. {runs} rounds, interleaved, {time.perf_counter() - started:.0f} s in all;
+ratios are to a bare `python3 -c "pass"`. A trivial run costs {ratio(p50["trivial"], spawn)} a bare
+interpreter start ({fmt_ms(p50["trivial"])} against {fmt_ms(spawn)}); each tool call adds
+{fmt_ms(per_call)} over calling the bridge directly ({fmt_ms(p50["direct"])}). {monty_note}"""
     return Section(
         title="3. Sandbox start-up",
         header=["Per execution", "p50", "p99", "p50 ratio to bare spawn"],
