@@ -62,7 +62,7 @@ def run_context(gitlab: Sequence[UpstreamTool], plot_path: Path, image_link: str
                      f"{direct / codemode:,.1f}x"])  # fmt: skip
 
     gitlab_tokens = count_tokens(tools_list_json(direct_tools(gitlab)))
-    add("GitLab demo server", len(gitlab), gitlab_tokens)
+    add("The six demo servers", len(gitlab), gitlab_tokens)
     figures["gitlab_direct_tokens"] = gitlab_tokens
     points = []
     for size in SIZES:
@@ -75,7 +75,7 @@ def run_context(gitlab: Sequence[UpstreamTool], plot_path: Path, image_link: str
     notes = f"""\
 Code Mode lists the same two tools (`portal_codemode_search`, `portal_codemode_execute`) whatever
 stands behind the portal, so its cost is a constant {codemode:,} tokens. Direct mode grows linearly
-with the number of tools: about {gitlab_tokens // len(gitlab):,} tokens per GitLab tool (their output
+with the number of tools: about {gitlab_tokens // len(gitlab):,} tokens per demo tool (their output
 schemas are large) and about {big // SIZES[-1]:,} per synthetic tool. At 10,000 tools the direct list
 ({big:,} tokens) is several times a 1M-token context window; Code Mode's does not move. For comparison,
 Cloudflare published 52 tools at about 9,400 tokens going to about 600 with their two portal tools,

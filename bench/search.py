@@ -1,4 +1,4 @@
-"""Benchmark 2: BM25 search speed at 10,000 tools, and its quality on the GitLab query set."""
+"""Benchmark 2: BM25 search speed at 10,000 tools, and its quality on the public query set."""
 
 from __future__ import annotations
 
@@ -111,9 +111,9 @@ def run_search(gitlab: list[UpstreamTool], queries_path: Path, quick: bool) -> S
          f"{signatures[0] / 1000:.2f} s", "-", "-"],
         [f"Query p50 (`ToolIndex.search`, top 10, {len(queries):,} queries)", fmt_ms(p50), "-", "-"],
         ["Query p99", fmt_ms(p99), f"<= {P99_TARGET_MS:g} ms", verdict(p99 <= P99_TARGET_MS)],
-        [f"recall@1, GitLab demo ({report.queries} queries)", f"{report.recall_at_1:.3f}", "-", "-"],
-        ["recall@5, GitLab demo", f"{report.recall_at_5:.3f}", "-", "-"],
-        ["MRR (top 10), GitLab demo", f"{report.mrr:.3f}", "-", "-"],
+        [f"recall@1, six demo servers ({report.queries} queries)", f"{report.recall_at_1:.3f}", "-", "-"],
+        ["recall@5, six demo servers", f"{report.recall_at_5:.3f}", "-", "-"],
+        ["MRR (top 10), six demo servers", f"{report.mrr:.3f}", "-", "-"],
     ]  # fmt: skip
     misses = "; ".join(f'"{m.q}" (expected {", ".join(m.expect)})' for m in report.misses) or "none"
     verdict_text = (
@@ -136,8 +136,8 @@ portal's event loop, at the first search or listing after any upstream tool list
 latency is one `ToolIndex.search` call (tokenize, score every document, rank, top 10) for
 generated plain-language queries, one at a time ({fmt_ms(p99)} at p99 against a
 {P99_TARGET_MS:g} ms target). {verdict_text}
-Quality is `portal.search_eval.evaluate` on `tests/search_queries.jsonl` against the demo GitLab
-server's {len(gitlab)} tools through `Catalog.search`: recall@k is the share of expected tools found in
+Quality is `portal.search_eval.evaluate` on `tests/search_queries.jsonl` against the six demo servers'
+{len(gitlab)} tools through `Catalog.search`: recall@k is the share of expected tools found in
 the top k, MRR the mean reciprocal rank of the first expected tool. Queries with no expected tool in
 the top 5: {misses}."""
     return Section(
