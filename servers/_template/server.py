@@ -16,7 +16,7 @@ Decisions a developer copying this file must make, per tool:
 - OUTPUT: return a TypedDict, a pydantic model or `list[...]` so the SDK
   publishes an outputSchema and sends `structuredContent`; a bare `dict` gives
   no schema (STACK.md).
-- ANNOTATIONS: readOnlyHint=True for reads; for writes readOnlyHint=False plus
+- ANNOTATIONS: read_only_hint=True for reads; for writes read_only_hint=False plus
   destructiveHint (does it delete or overwrite?) and idempotentHint. Clients
   use them to decide what needs a human's confirmation.
 - ERRORS: catch our BackendError and raise ToolError: the model gets
@@ -39,9 +39,11 @@ from .settings import Settings
 
 __all__ = ["build_server"]
 
-READ = ToolAnnotations(readOnlyHint=True, openWorldHint=True)
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 # Creating an incident adds data and deletes nothing; twice means two incidents.
-WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
+WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
 
 
 # Turn our BackendError into the SDK's ToolError (an isError result).

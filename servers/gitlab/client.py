@@ -35,7 +35,8 @@ class _Gitlab(gitlab.Gitlab):
     """python-gitlab, but failing fast on 429 instead of sleeping through up to 10 Retry-After waits."""
 
     def http_request(self, *args: Any, obey_rate_limit: bool = False, **kwargs: Any) -> requests.Response:
-        return super().http_request(*args, obey_rate_limit=obey_rate_limit, **kwargs)
+        # mypy cannot see that the keyword was taken out of kwargs by our own signature.
+        return super().http_request(*args, obey_rate_limit=obey_rate_limit, **kwargs)  # type: ignore[misc]
 
 
 def status_message(code: int | None, server_message: str, what: str, hint: str) -> str:
@@ -290,8 +291,8 @@ def _project_summary(raw: dict[str, Any]) -> m.ProjectSummary:
 def _mr_summary(raw: dict[str, Any]) -> m.MergeRequestSummary:
     keys = ("iid", "title", "state", "source_branch", "target_branch", "created_at", "updated_at", "web_url")
     return {
-        **{k: raw[k] for k in keys},
-        "draft": bool(raw.get("draft")),  # type: ignore[typeddict-item]
+        **{k: raw[k] for k in keys},  # type: ignore[typeddict-item]
+        "draft": bool(raw.get("draft")),
         "author": _user(raw["author"]),
     }
 
@@ -366,7 +367,7 @@ def _branch(raw: dict[str, Any]) -> m.Branch:
 def _issue_summary(raw: dict[str, Any]) -> m.IssueSummary:
     keys = ("iid", "title", "state", "labels", "created_at", "updated_at", "closed_at", "web_url")
     return {
-        **{k: raw.get(k) for k in keys},
-        "author": _user(raw["author"]),  # type: ignore[typeddict-item]
+        **{k: raw.get(k) for k in keys},  # type: ignore[typeddict-item]
+        "author": _user(raw["author"]),
         "assignees": [u["username"] for u in raw.get("assignees") or []],
     }

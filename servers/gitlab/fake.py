@@ -384,7 +384,7 @@ class _GitLab:
         scope = [self.project(req)] if "project" in req.params else list(self.db["projects"].values())
         if scope == [None]:
             return _not_found("Project Not Found")
-        return _paged(req, [hit for project in scope for hit in self._blob_hits(project, needle)])
+        return _paged(req, [hit for project in scope if project for hit in self._blob_hits(project, needle)])
 
     def _blob_hits(self, project: dict[str, Any], needle: str) -> list[dict[str, Any]]:
         hits = []

@@ -612,11 +612,12 @@ def seed() -> dict[str, Any]:
     by_path = {p["path_with_namespace"]: p for p in projects.values()}
     pipelines: dict[int, Any] = {}
     jobs: dict[int, Any] = {}
-    for n, row in enumerate(_PIPELINES, start=1):
-        project = by_path[row[0]]
-        pipelines[row[1]] = _pipeline(project, row, n)
-        for k, spec in enumerate(row[5], start=1):
-            job = _job(project, pipelines[row[1]], k, spec)
+    for n, pipeline_row in enumerate(_PIPELINES, start=1):
+        project = by_path[pipeline_row[0]]
+        pipelines[pipeline_row[1]] = _pipeline(project, pipeline_row, n)
+        job_specs: list[tuple[Any, ...]] = pipeline_row[5]  # type: ignore[assignment]
+        for k, spec in enumerate(job_specs, start=1):
+            job = _job(project, pipelines[pipeline_row[1]], k, spec)
             jobs[job["id"]] = job
     mrs, notes = [], []
     for row in _MRS:

@@ -22,9 +22,11 @@ from .settings import Settings
 
 __all__ = ["TOOL_NAMES", "build_server"]
 
-READ = ToolAnnotations(readOnlyHint=True, openWorldHint=True)
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 # Notes and issues add data and delete nothing; repeating a call adds a second one.
-WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
+WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
 
 ProjectRef = Annotated[
     str, Field(min_length=1, description="Project path like 'infra/api', or its numeric id as a string")
