@@ -10,6 +10,7 @@ serves the others and reports the failure (``Registry.statuses()``).
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
@@ -21,6 +22,8 @@ import anyio
 import anyio.abc
 import mcp_types as types
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types import CONNECTION_CLOSED
 
 from portal.config import ServerConfig
 from portal.transports import open_client
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 State = Literal["starting", "ready", "failed", "disabled"]
 _CLOSE_GRACE_SECONDS = 5.0
+_RECONNECT_MAX_SECONDS = 30.0
 
 
 class UpstreamError(Exception):
@@ -73,6 +77,8 @@ class _Upstream:
     def prepare(self) -> None:
         """Create the loop-bound primitives, on entry: the registry itself is built outside a loop."""
         self.ready, self._stop, self._relist_wanted = anyio.Event(), anyio.Event(), anyio.Event()
+        self._wake = anyio.Event()  # stop, or the connection was lost
+        self._lost: str | None = None
         self._scope = anyio.CancelScope()
 
     async def run(self) -> None:
@@ -83,25 +89,60 @@ class _Upstream:
                 except Exception as exc:  # boundary: any failure of one upstream must not stop the portal
                     if self.state != "failed":  # an abandoned upstream already has its reason
                         self._fail(_describe_exception(exc))
+                await self._reconnect_while_lost()
         finally:  # also on cancellation, so no status stays "starting" and no waiter hangs
             if self.state == "starting":
                 self._fail("stopped before it answered")
             self.client = None
             self.ready.set()
 
-    async def _serve(self) -> None:
+    async def _serve(self, attempt: anyio.CancelScope | None = None) -> None:
         async with AsyncExitStack() as stack:
             client = await open_client(stack, self.config.transport, self._on_message)
             await self._refresh(client)
             if self.state != "starting":  # abandoned by the watchdog while listing
                 return
-            self.client, self.state = client, "ready"
+            if attempt is not None:
+                attempt.deadline = math.inf  # connected: the attempt's time limit no longer applies
+            self.client, self.state, self.error = client, "ready", None
             logger.info("upstream %s ready with %d tools", self.config.namespace, len(self.tools))
+            self._on_change()
             self.ready.set()
             async with anyio.create_task_group() as group:
                 group.start_soon(self._relist_loop, client)
-                await self._stop.wait()
+                await self._wake.wait()
                 group.cancel_scope.cancel()
+
+    async def _reconnect_while_lost(self) -> None:
+        """After a ready server's connection was lost: connect again, backing off, until stopped."""
+        delay = 1.0
+        while self._lost is not None and not self._stop.is_set():
+            with anyio.move_on_after(delay):
+                await self._stop.wait()
+            if self._stop.is_set():
+                return
+            self._lost, self._wake, self.state = None, anyio.Event(), "starting"
+            with anyio.CancelScope(
+                deadline=anyio.current_time() + self.config.connect_timeout_seconds
+            ) as attempt:
+                try:
+                    await self._serve(attempt)
+                except Exception as exc:  # boundary: keep trying; the reason is reported meanwhile
+                    self._lost = _describe_exception(exc)
+            if attempt.cancelled_caught:
+                self._lost = self._timeout_reason()
+            if self._lost is not None:
+                self._fail(f"reconnecting: {self._lost}")
+            delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+
+    def connection_lost(self, reason: str) -> None:
+        """A call found the connection closed: report it and let ``run`` reconnect."""
+        if self.state != "ready":
+            return
+        self.client = None
+        self._fail(f"connection lost: {reason}")
+        self._lost = reason
+        self._wake.set()
 
     async def _refresh(self, client: Client) -> None:
         tools: list[types.Tool] = []
@@ -141,6 +182,7 @@ class _Upstream:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self.state != "ready":
             self._scope.cancel()
 
@@ -244,9 +286,19 @@ class Registry:
                 meta=meta,  # type: ignore[arg-type]
             )
         except Exception as exc:  # boundary: transport faults become one error type
-            raise UpstreamError(
-                f"server {namespace!r} failed to answer: {_describe_exception(exc)}"
-            ) from None
+            reason = _describe_exception(exc)
+            if _is_connection_lost(exc):
+                upstream.connection_lost(reason)
+            raise UpstreamError(f"server {namespace!r} failed to answer: {reason}") from None
+
+
+def _is_connection_lost(exc: BaseException) -> bool:
+    """The transport is gone (process died, stream closed), as opposed to a slow or failing call."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    if isinstance(exc, MCPError):
+        return exc.code == CONNECTION_CLOSED
+    return isinstance(exc, anyio.ClosedResourceError | anyio.BrokenResourceError | anyio.EndOfStream)
 
 
 def _describe_exception(exc: BaseException) -> str:
