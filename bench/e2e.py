@@ -102,6 +102,8 @@ def _portal_process(workdir: Path, codemode: bool) -> Iterator[tuple[_Portal, su
     port, state_dir = _free_port(), workdir / "state"
     config = yaml.safe_load(demo_config_path().read_text())
     config.update(host="127.0.0.1", port=port, state_dir=str(state_dir), codemode=codemode)
+    # One user runs every program back to back: lift the per-user admission limits for this measurement.
+    config["executions"] = {"per_minute": None, "in_flight": None}
     config_path = workdir / "portal.yaml"
     config_path.write_text(yaml.safe_dump(config))
     log = workdir / "portal.log"

@@ -2,7 +2,7 @@
 
 One ``portal serve`` (uvicorn on 127.0.0.1, a free port, a temporary state folder, the
 demo GitLab and Jira servers only, so it starts fast) and N official MCP clients over
-Streamable HTTP with a development token. Every session connects, runs one warm-up
+Streamable HTTP, each with its own user's development token. Every session connects, runs one warm-up
 execute, waits for the others, then runs a fixed number of executes of a small program
 making two tool calls, one after the other. Meanwhile a thread samples /proc for the
 portal process and all its descendants (the sandbox's fork server and workers).
@@ -105,11 +105,11 @@ def _wait_healthy(portal: _Portal) -> None:
     raise TimeoutError(f"portal not healthy after {STARTUP_SECONDS} s:\n{portal.log.read_text()}")
 
 
-def _token(config_path: Path) -> str:
+def _token(config_path: Path, user: str) -> str:
     from portal.config import load_config
     from portal.oauth import mint_dev_token
 
-    return mint_dev_token(load_config(config_path), "load@example.com", [], 3600)
+    return mint_dev_token(load_config(config_path), user, [], 3600)
 
 
 def _audit_count(config_path: Path) -> int:
@@ -246,13 +246,14 @@ async def _execute(client: Client, outcome: _Outcome) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def _drive(url: str, token: str, sessions: int, per_session: int) -> _Outcome:
+async def _drive(url: str, tokens: list[str], per_session: int) -> _Outcome:
+    sessions = len(tokens)
     outcome = _Outcome()
     ready = anyio.Event()
     connected = 0
     all_connected = anyio.Event()
 
-    async def session() -> None:
+    async def session(token: str) -> None:
         nonlocal connected
         headers = {"Authorization": f"Bearer {token}"}
         async with (
@@ -268,8 +269,8 @@ async def _drive(url: str, token: str, sessions: int, per_session: int) -> _Outc
                 outcome.latencies_ms.append(await _execute(client, outcome))
 
     async with anyio.create_task_group() as group:
-        for _ in range(sessions):
-            group.start_soon(session)
+        for token in tokens:
+            group.start_soon(session, token)
         with anyio.fail_after(STARTUP_SECONDS * 2):
             await all_connected.wait()
         started = time.perf_counter()
@@ -285,9 +286,10 @@ def _mib(kib: int) -> str:
 def run_load(quick: bool) -> Section:
     sessions, per_session = (4, 3) if quick else (32, 20)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, _portal(Path(tmp)) as portal:
-        token = _token(portal.config_path)
+        # One user per session, as in real use: the portal admits a few runs at once per user.
+        tokens = [_token(portal.config_path, f"load{i}@example.com") for i in range(sessions)]
         with _Sampler(portal.process.pid) as sampler:
-            outcome = anyio.run(_drive, portal.url, token, sessions, per_session)
+            outcome = anyio.run(_drive, portal.url, tokens, per_session)
         deadline = time.monotonic() + 15
         audited = _audit_count(portal.config_path)
         while audited < outcome.executes and time.monotonic() < deadline:  # records may land just after
@@ -321,11 +323,11 @@ def run_load(quick: bool) -> Section:
     notes = f"""\
 One real portal process (`portal serve`, uvicorn, the demo GitLab and Jira servers against their fakes,
 temporary SQLite state) and {sessions} concurrent sessions of the official MCP client over Streamable HTTP
-on 127.0.0.1, one development token. Each session connects and runs one warm-up execute; once all are
-connected, each runs {per_session} executes back to back of a program with two tool calls
-(`gitlab.get_project`, then `jira.get_issue`). Throughput is measured executes over the wall time from
-the start signal to the last answer ({outcome.wall_seconds:.1f} s); latency is each execute's client-side
-time, queueing in the portal included. An error is an exception, an `isError` result or
+on 127.0.0.1, one development token per session (a user each). Each session connects and runs one
+warm-up execute; once all are connected, each runs {per_session} executes back to back of a program
+with two tool calls (`gitlab.get_project`, then `jira.get_issue`). Throughput is measured executes over
+the wall time from the start signal to the last answer ({outcome.wall_seconds:.1f} s); latency is each
+execute's client-side time, queueing in the portal included. An error is an exception, an `isError` result or
 `ok: false`.{error_note}
 Audit records are counted with `portal audit --json --limit 100000` on the portal's database after the
 run; every execute, warm-ups included, must leave exactly one. Memory is sampled every

@@ -29,6 +29,7 @@ LIMIT_ERRORS = frozenset(
         "MemoryLimitExceeded",
         "ResultTooLarge",
         "ToolCallLimitExceeded",
+        "RateLimited",
         "RecursionLimitExceeded",
         "CodeTooLarge",
         "CodeTooComplex",

@@ -21,6 +21,7 @@ from portal.config import PortalConfig
 from portal.limits import limits_for
 from portal.metrics import PortalMetrics
 from portal.permissions import Permissions
+from portal.ratelimit import Admission, RateLimited
 from portal.registry import Registry
 
 __all__ = [
@@ -38,6 +39,7 @@ EXECUTE_TOOL = "portal_codemode_execute"
 MAX_QUERY_CHARS = 500
 MAX_SEARCH_LIMIT = 50
 ANONYMOUS_USER = "anonymous"
+RATE_LIMITED = "RateLimited"  # an execution refused before it ran: too many per minute or at once
 
 SEARCH_DESCRIPTION = """\
 Find the tools that fit a task across every connected system (GitLab, ...). Returns Python \
@@ -141,6 +143,7 @@ class CodeMode:
         self._metrics = metrics
         self._audit = audit
         self.permissions = permissions
+        self._admission = Admission(config.executions.per_minute, config.executions.in_flight)
 
     def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
         return self.permissions.allows(principal, entry.name, entry.annotations())
@@ -177,7 +180,13 @@ class CodeMode:
         bridge = RegistryBridge(self._registry, self._catalog, principal, user_id, self.may_use)
         started_at = datetime.now(UTC)
         limits = self.limits(principal)
-        result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=limits)
+        try:
+            with self._admission.admit(user_id):
+                result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=limits)
+        except RateLimited as refused:
+            result = sandbox.ExecutionResult(
+                False, None, "", sandbox.ErrorInfo(RATE_LIMITED, str(refused)), (), 0.0
+            )
         self._metrics.record_execution(result)
         text = format_execution(result, self._config.result_max_bytes)
         await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")))

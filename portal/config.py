@@ -37,6 +37,7 @@ __all__ = [
     "ProxyConfig",
     "ConfigError",
     "ErrorReportingConfig",
+    "ExecutionLimitsConfig",
     "HttpTransport",
     "ModuleTransport",
     "PortalConfig",
@@ -267,6 +268,13 @@ class ErrorReportingConfig(_Strict):
     traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
+class ExecutionLimitsConfig(_Strict):
+    """How many executions one user may start: per minute, and at once. Null turns a limit off."""
+
+    per_minute: int | None = Field(default=120, ge=1, le=100_000)
+    in_flight: int | None = Field(default=4, ge=1, le=1_000)
+
+
 class AuditConfig(_Strict):
     """What the audit trail keeps of each execution."""
 
@@ -295,6 +303,7 @@ class PortalConfig(_Strict):
     permissions: list[PermissionRule] | None = Field(
         default=None, description="Who may use which tool; absent: everyone may use everything."
     )
+    executions: ExecutionLimitsConfig = Field(default_factory=ExecutionLimitsConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     error_reporting: ErrorReportingConfig = Field(default_factory=ErrorReportingConfig)
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
