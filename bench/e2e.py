@@ -8,28 +8,22 @@ The official MCP client talks to each with a development bearer token.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import httpx2
 import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.common import Section, fmt_ms, percentile, ratio, time_async, time_sync
-from portal.config import demo_config_path, load_config
-from portal.oauth import mint_dev_token
+from bench.served import ServedPortal, served_portal
+from portal.config import demo_config_path
 
 __all__ = ["run_e2e"]
 
@@ -80,66 +74,17 @@ PROGRAMS = [
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _Portal:
-    url: str
-    state_dir: Path
-    config_path: Path
-
-    def token(self) -> str:
-        return mint_dev_token(load_config(self.config_path), "bench@example.com", [], 3600)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _portal_process(workdir: Path, codemode: bool) -> Iterator[tuple[_Portal, subprocess.Popen[bytes], Path]]:
-    """Start ``portal serve`` on the demo config; stop it (and only it) on exit."""
-    port, state_dir = _free_port(), workdir / "state"
+def _portal_process(workdir: Path, codemode: bool) -> AbstractContextManager[ServedPortal]:
+    """``portal serve`` on the demo config, in Code Mode or direct mode."""
     config = yaml.safe_load(demo_config_path().read_text())
-    config.update(host="127.0.0.1", port=port, state_dir=str(state_dir), codemode=codemode)
+    config["codemode"] = codemode
     # One user runs every program back to back: lift the per-user admission limits for this measurement.
     config["executions"] = {"per_minute": None, "in_flight": None}
-    config_path = workdir / "portal.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    log = workdir / "portal.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "serve", "--config", str(config_path)],
-            stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=workdir,
-        )  # fmt: skip
-    try:
-        yield _Portal(f"http://127.0.0.1:{port}", state_dir, config_path), process, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_healthy(portal: _Portal, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"portal exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{portal.url}/healthz", timeout=2).json().get("status") == "ok":
-                return
-        except (httpx.TransportError, ValueError):
-            pass
-        time.sleep(0.1)  # polling a child process that has no readiness event; bounded by the deadline
-    raise TimeoutError(f"portal not healthy after {STARTUP_SECONDS} s:\n{log.read_text()}")
+    return served_portal(workdir, config)
 
 
 @asynccontextmanager
-async def _session(portal: _Portal) -> AsyncIterator[Client]:
+async def _session(portal: ServedPortal) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {portal.token()}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(60.0)) as http,
@@ -163,7 +108,7 @@ async def _direct(client: Client, calls: list[Call]) -> None:
 
 
 async def _measure(
-    codemode: _Portal, direct: _Portal, runs: int, warmups: int
+    codemode: ServedPortal, direct: ServedPortal, runs: int, warmups: int
 ) -> list[tuple[list[float], list[float]]]:
     samples = []
     async with _session(codemode) as code_client, _session(direct) as direct_client:
@@ -215,9 +160,7 @@ def run_e2e(quick: bool) -> Section:
             workdir = Path(tmp) / ("codemode" if codemode else "direct")
             workdir.mkdir()
             started.append(stack.enter_context(_portal_process(workdir, codemode)))
-        for portal, process, log in started:
-            _wait_healthy(portal, process, log)
-        samples = anyio.run(_measure, started[0][0], started[1][0], runs, 1 if quick else 2)
+        samples = anyio.run(_measure, started[0], started[1], runs, 1 if quick else 2)
     rows: list[list[str]] = []
     figures: dict[str, float] = {}
     for index, (program, (in_code, one_by_one)) in enumerate(zip(PROGRAMS, samples, strict=True)):

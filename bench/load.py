@@ -12,25 +12,22 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
-import httpx
 import httpx2
-import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.common import Section, fmt_ms, percentile
+from bench.served import ServedPortal, served_portal
 
 __all__ = ["run_load"]
 
@@ -50,66 +47,9 @@ i = jira.get_issue(key="OPS-31")
 # --- the portal process -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Portal:
-    url: str
-    config_path: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def _portal(workdir: Path) -> Iterator[_Portal]:
-    """``portal serve`` on a GitLab + Jira config; stopped (only it) on exit."""
-    port = _free_port()
-    config = {"host": "127.0.0.1", "port": port, "state_dir": str(workdir / "state"), "servers": SERVERS}
-    config_path = workdir / "portal.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    log = workdir / "portal.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "serve", "--config", str(config_path)],
-            stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=workdir,
-        )  # fmt: skip
-    portal = _Portal(f"http://127.0.0.1:{port}", config_path, process, log)
-    try:
-        _wait_healthy(portal)
-        yield portal
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_healthy(portal: _Portal) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if portal.process.poll() is not None:
-            raise RuntimeError(f"portal exited with {portal.process.returncode}:\n{portal.log.read_text()}")
-        try:
-            if httpx.get(f"{portal.url}/healthz", timeout=2).json().get("status") == "ok":
-                return
-        except (httpx.TransportError, ValueError):
-            pass
-        time.sleep(0.1)  # polling a child process that has no readiness event; bounded by the deadline
-    raise TimeoutError(f"portal not healthy after {STARTUP_SECONDS} s:\n{portal.log.read_text()}")
-
-
-def _token(config_path: Path, user: str) -> str:
-    from portal.config import load_config
-    from portal.oauth import mint_dev_token
-
-    return mint_dev_token(load_config(config_path), user, [], 3600)
+def _portal(workdir: Path) -> AbstractContextManager[ServedPortal]:
+    """``portal serve`` on a GitLab + Jira config, to start fast."""
+    return served_portal(workdir, {"servers": SERVERS})
 
 
 def _audit_count(config_path: Path) -> int:
@@ -287,7 +227,7 @@ def run_load(quick: bool) -> Section:
     sessions, per_session = (4, 3) if quick else (32, 20)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, _portal(Path(tmp)) as portal:
         # One user per session, as in real use: the portal admits a few runs at once per user.
-        tokens = [_token(portal.config_path, f"load{i}@example.com") for i in range(sessions)]
+        tokens = [portal.token(f"load{i}@example.com") for i in range(sessions)]
         with _Sampler(portal.process.pid) as sampler:
             outcome = anyio.run(_drive, portal.url, tokens, per_session)
         deadline = time.monotonic() + 15
