@@ -27,7 +27,6 @@ from portal.config import demo_config_path
 
 __all__ = ["run_e2e"]
 
-STARTUP_SECONDS = 60
 PROJECT = {"project": "infra/api"}
 Call = tuple[str, dict[str, Any]]
 
