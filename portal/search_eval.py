@@ -1,8 +1,10 @@
 """Measure search quality on a query set: recall@1, recall@5 and MRR.
 
 The query set is JSON lines ``{"q": "...", "expect": ["ns.tool", ...]}``. A
-query's recall@k is the share of its expected tools found in the top k; MRR
-uses the rank of the first expected tool in the top 10.
+query's recall@k is the share of its expected tools found in the top k, out of
+at most k (a query expecting two tools scores 1 at k=1 when either is first,
+and 1 at k=5 only when both are in the top 5); MRR uses the rank of the first
+expected tool in the top 10.
 """
 
 from __future__ import annotations

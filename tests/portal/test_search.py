@@ -44,3 +44,9 @@ def test_search_eval_computes_recall_and_mrr_and_lists_misses() -> None:
     assert report.recall_at_5 == 2 / 3
     assert abs(report.mrr - (1 + 0.5 + 0) / 3) < 1e-9
     assert [m.q for m in report.misses] == ["c"]
+
+
+def test_recall_of_a_query_with_several_expected_tools_is_normalised_by_k() -> None:
+    ranking = ["x.b", "x.c", "x.d", "x.e", "x.f", "x.a"]
+    report = evaluate([EvalQuery("q", ("x.a", "x.b"))], lambda q, k: ranking[:k])
+    assert (report.recall_at_1, report.recall_at_5, report.mrr) == (1.0, 0.5, 1.0)
