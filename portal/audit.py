@@ -38,6 +38,14 @@ LIMIT_ERRORS = frozenset(
 )
 
 
+_MAX_NAME = 200  # tool names come from model code: bounded before they reach the database
+
+
+def storable(text: str) -> str:
+    """Text any database accepts: lone surrogates and NUL written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 @dataclass(frozen=True)
 class AuditQuery:
     user_id: str | None = None
@@ -54,19 +62,24 @@ class AuditLog:
         self, user_id: str, started_at: datetime, code: str, result: sandbox.ExecutionResult, result_size: int
     ) -> int:
         """Write one execution and its tool calls in one transaction; returns the record id."""
-        outcome = "ok" if result.ok else (result.error.type if result.error else "error")
+        outcome = storable("ok" if result.ok else (result.error.type if result.error else "error"))[
+            :_MAX_NAME
+        ]
+        raw_code = code.encode("utf-8", "surrogatepass")  # code from JSON may hold lone surrogates
         row = ExecutionRecord(
             user_id=user_id,
             started_at=started_at,
             duration_ms=round(result.duration_ms, 3),
-            code_sha256=hashlib.sha256(code.encode("utf-8")).hexdigest(),
-            code_size=len(code.encode("utf-8")),
-            code=code if self._store_code else None,
+            code_sha256=hashlib.sha256(raw_code).hexdigest(),
+            code_size=len(raw_code),
+            code=storable(code) if self._store_code else None,
             outcome=outcome,
             limit_hit=outcome if outcome in LIMIT_ERRORS else None,
             result_size=result_size,
             tool_calls=[
-                ToolCallRecordRow(seq=i, name=c.name, duration_ms=round(c.duration_ms, 3), ok=c.ok)
+                ToolCallRecordRow(
+                    seq=i, name=storable(c.name)[:_MAX_NAME], duration_ms=round(c.duration_ms, 3), ok=c.ok
+                )
                 for i, c in enumerate(result.tool_calls)
             ],
         )

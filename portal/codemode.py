@@ -7,7 +7,8 @@ every tool is a callable ``namespace.tool(**kwargs)``.
 
 from __future__ import annotations
 
-import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ from portal.auth import Principal
 from portal.bridge import RegistryBridge
 from portal.catalog import Catalog, CatalogEntry, SearchHit
 from portal.config import PortalConfig
+from portal.envelope import PORTAL_ERROR, ErrorEnvelope, portal_error_answer, render_answer
+from portal.kept_results import RESULTS_NAMESPACE, KeptResults, ResultsBridge
 from portal.limits import limits_for
 from portal.metrics import PortalMetrics
 from portal.permissions import Permissions
@@ -39,6 +42,7 @@ EXECUTE_TOOL = "portal_codemode_execute"
 MAX_QUERY_CHARS = 500
 MAX_SEARCH_LIMIT = 50
 ANONYMOUS_USER = "anonymous"
+logger = logging.getLogger(__name__)
 RATE_LIMITED = "RateLimited"  # an execution refused before it ran: too many per minute or at once
 
 SEARCH_DESCRIPTION = """\
@@ -104,25 +108,23 @@ class ExecuteOutcome:
     result: sandbox.ExecutionResult
 
 
-def _cut(text: str, budget: int, what: str) -> str:
-    encoded = text.encode("utf-8")
-    if len(encoded) <= budget:
-        return text
-    kept = encoded[: max(budget, 0)].decode("utf-8", errors="ignore")
-    return f"{kept}\n…[{what} cut: {len(encoded)} bytes in all, {budget} shown; print or return less]"
-
-
-def format_execution(result: sandbox.ExecutionResult, max_bytes: int) -> str:
-    """JSON text ``{"ok", "value", "stdout", "error"}`` that fits in ``max_bytes`` (roughly)."""
-    stdout = _cut(result.stdout, max_bytes // 2 if result.value is not None else max_bytes, "output")
-    value: Any = result.value
-    value_json = json.dumps(value, ensure_ascii=False, default=repr)
-    budget = max_bytes - len(stdout.encode("utf-8"))
-    if len(value_json.encode("utf-8")) > budget:
-        value = _cut(value_json, budget, "value")
-    error = {"type": result.error.type, "message": result.error.message} if result.error else None
-    payload = {"ok": result.ok, "value": value, "stdout": stdout, "error": error}
-    return json.dumps(payload, ensure_ascii=False, default=repr)
+def format_execution(
+    result: sandbox.ExecutionResult,
+    max_bytes: int,
+    keep_value: Callable[[Any, int], str | None] = lambda value, size: None,
+) -> str:
+    """The answer text for one run: see portal/envelope.py for the rules it keeps."""
+    error = None
+    if result.error is not None:
+        error = ErrorEnvelope(result.error.type, result.error.message, result.error.tool, result.error.hint)
+    return render_answer(
+        ok=result.ok,
+        value=result.value if result.ok else None,
+        stdout=result.stdout,
+        error=error,
+        max_bytes=max_bytes,
+        keep_value=keep_value,
+    )
 
 
 class CodeMode:
@@ -144,6 +146,7 @@ class CodeMode:
         self._audit = audit
         self.permissions = permissions
         self._admission = Admission(config.executions.per_minute, config.executions.in_flight)
+        self.kept_results = KeptResults()
 
     def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
         return self.permissions.allows(principal, entry.name, entry.annotations())
@@ -176,18 +179,65 @@ class CodeMode:
         return "\n".join(lines)
 
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
+        """Run the code and answer; exactly one audit record is written whatever happens after the run."""
         user_id = self.user_id(principal)
-        bridge = RegistryBridge(self._registry, self._catalog, principal, user_id, self.may_use)
         started_at = datetime.now(UTC)
-        limits = self.limits(principal)
+        registry_bridge = RegistryBridge(self._registry, self._catalog, principal, user_id, self.may_use)
+        bridge = ResultsBridge(registry_bridge, self.kept_results, user_id)
+        result: sandbox.ExecutionResult | None = None
+        text = portal_error_answer(self._config.result_max_bytes)
+        try:
+            result = await self._run(code, principal, user_id, bridge, registry_bridge.tool_names())
+            text = format_execution(
+                result,
+                self._config.result_max_bytes,
+                lambda value, size: self.kept_results.keep(user_id, value, size),
+            )
+        except Exception:
+            logger.exception("execute failed in the portal for user %s", user_id)
+            result = _portal_failure(result.tool_calls if result else bridge.calls())
+        finally:
+            outcome = result or _portal_failure(bridge.calls())  # a cancelled run is audited too
+            audited = await self._finish(user_id, started_at, code, outcome, text)
+        if not audited:  # never answer ok for an execution the audit trail does not hold
+            result = _portal_failure(result.tool_calls)
+            text = portal_error_answer(self._config.result_max_bytes)
+        return ExecuteOutcome(text=text, is_error=not result.ok, result=result)
+
+    async def _run(
+        self,
+        code: str,
+        principal: Principal | None,
+        user_id: str,
+        bridge: ResultsBridge,
+        tools: dict[str, list[str]],
+    ) -> sandbox.ExecutionResult:
+        if self.kept_results.has_any(user_id):
+            tools = {**tools, RESULTS_NAMESPACE: ["get"]}
         try:
             with self._admission.admit(user_id):
-                result = await sandbox.run(code, tools=bridge.tool_names(), bridge=bridge, limits=limits)
+                return await sandbox.run(code, tools=tools, bridge=bridge, limits=self.limits(principal))
         except RateLimited as refused:
-            result = sandbox.ExecutionResult(
+            return sandbox.ExecutionResult(
                 False, None, "", sandbox.ErrorInfo(RATE_LIMITED, str(refused)), (), 0.0
             )
-        self._metrics.record_execution(result)
-        text = format_execution(result, self._config.result_max_bytes)
-        await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")))
-        return ExecuteOutcome(text=text, is_error=not result.ok, result=result)
+
+    async def _finish(
+        self, user_id: str, started_at: datetime, code: str, result: sandbox.ExecutionResult, text: str
+    ) -> bool:
+        """Metrics and the audit record; False when the record could not be written (logged)."""
+        try:
+            self._metrics.record_execution(result)
+        except Exception:
+            logger.exception("recording execution metrics failed")
+        try:
+            await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")))
+        except Exception:
+            logger.exception("writing the audit record failed for user %s", user_id)
+            return False
+        return True
+
+
+def _portal_failure(tool_calls: tuple[sandbox.ToolCallRecord, ...] = ()) -> sandbox.ExecutionResult:
+    error = sandbox.ErrorInfo(PORTAL_ERROR, "the portal failed while answering this execution")
+    return sandbox.ExecutionResult(False, None, "", error, tool_calls, 0.0)

@@ -17,6 +17,7 @@ from sandbox.tools import ToolCallLimitError, ToolError
 from sandbox.types import ErrorInfo
 
 _MAX_MESSAGE_CHARS = 2000
+_TOOL_ERROR_HINT = "catch it with `except ToolError as e:`, or change the call's arguments"
 
 
 def code_line(tb: TracebackType | None) -> int | None:
@@ -34,6 +35,9 @@ def describe(exc: BaseException, memory_bytes: int) -> ErrorInfo:
     line = code_line(exc.__traceback__)
     where = f"Line {line}: " if line is not None else ""
     kind, message = _classify(exc, memory_bytes)
+    if isinstance(exc, ToolError) and not isinstance(exc, ToolCallLimitError):
+        tool = exc.tool or None
+        return ErrorInfo(kind, _clip(where + message), tool, _TOOL_ERROR_HINT)
     return ErrorInfo(kind, _clip(where + message))
 
 
@@ -41,10 +45,7 @@ def _classify(exc: BaseException, memory_bytes: int) -> tuple[str, str]:
     if isinstance(exc, ToolCallLimitError):
         return errors.TOOL_CALL_LIMIT_EXCEEDED, str(exc)
     if isinstance(exc, ToolError):
-        return errors.TOOL_ERROR, (
-            f"{exc.tool or 'a tool'} failed: {exc}. "
-            "Catch it with `except ToolError as e:` or change the call's arguments."
-        )
+        return errors.TOOL_ERROR, _tool_message(exc)
     if isinstance(exc, ForbiddenAttributeError):
         return errors.FORBIDDEN_ATTRIBUTE, str(exc)
     if isinstance(exc, ForbiddenImportError):
@@ -59,6 +60,14 @@ def _classify(exc: BaseException, memory_bytes: int) -> tuple[str, str]:
             "process the data in smaller pieces and keep fewer large objects alive."
         )
     return type(exc).__name__, _plain_message(exc)
+
+
+def _tool_message(exc: ToolError) -> str:
+    """The tool's own message, named once: the host's messages may already start with the tool."""
+    text = str(exc) or "the tool reported an error without a message"
+    if not exc.tool or text.startswith(exc.tool):
+        return text
+    return f"{exc.tool}: {text}"
 
 
 def _plain_message(exc: BaseException) -> str:

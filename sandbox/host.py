@@ -237,7 +237,13 @@ def _error_info(raw: Any) -> ErrorInfo | None:
     if raw is None:
         return None
     if isinstance(raw, dict) and isinstance(raw.get("type"), str) and isinstance(raw.get("message"), str):
-        return ErrorInfo(raw["type"], raw["message"])
+        tool, hint = raw.get("tool"), raw.get("hint")
+        return ErrorInfo(
+            raw["type"],
+            raw["message"],
+            tool if isinstance(tool, str) else None,
+            hint if isinstance(hint, str) else None,
+        )
     return ErrorInfo(errors.SANDBOX_CRASHED, "The sandbox worker sent a malformed report: run the code again")
 
 

@@ -45,10 +45,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class ErrorInfo:
-    """Why an execution failed: `type` is a name from `sandbox.errors`."""
+    """Why an execution failed: `type` is a name from `sandbox.errors`.
+
+    `tool` names the tool call that failed (for a ToolError) and `hint` says what to do next.
+    """
 
     type: str
     message: str
+    tool: str | None = None
+    hint: str | None = None
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def serve(
         table["parallel"] = Parallel(channel)
         namespace = build_globals(table, output, namespaces)
         value, error = execute(compiled, namespace, limits["result_bytes"], limits)
-    error_json = None if error is None else {"type": error.type, "message": error.message}
+    error_json = None if error is None else _error_json(error)
     return {"type": "done", "ok": error is None, "value": value, "error": error_json}
 
 
@@ -155,3 +155,12 @@ def spare_main(
     output = CappedOutput(limits["output_bytes"], shared)
     channel.send(serve(channel, curated, output, limits, builtins_table))
     os._exit(EXIT_OK)
+
+
+def _error_json(error: ErrorInfo) -> dict[str, Any]:
+    found: dict[str, Any] = {"type": error.type, "message": error.message}
+    if error.tool:
+        found["tool"] = error.tool
+    if error.hint:
+        found["hint"] = error.hint
+    return found

@@ -118,11 +118,16 @@ async def test_a_forbidden_import_is_a_clear_error(portal: RunningPortal) -> Non
     assert answer["error"]["type"] == "ForbiddenImport"
 
 
-async def test_a_large_result_is_cut_with_a_marker(portal: RunningPortal) -> None:
-    answer, _ = await execute(portal, '"x" * 100000')
-    assert isinstance(answer["value"], str)
-    assert "value cut: " in answer["value"]
-    assert len(json.dumps(answer)) < 30_000
+async def test_a_large_value_is_kept_behind_a_handle_the_next_execute_reads(portal: RunningPortal) -> None:
+    answer, is_error = await execute(portal, '["x" * 1000 for _ in range(100)]')
+    assert not is_error and answer["ok"] is True
+    assert answer["value"] is None  # never a marker string under ok: true
+    kept = answer["truncated"]["value"]
+    assert kept["bytes"] > 100_000
+    assert len(json.dumps(answer).encode()) <= 24_000
+    again, is_error = await execute(portal, f"v = results.get(handle={kept['handle']!r})\n[len(v), v[3][:3]]")
+    assert not is_error, again
+    assert again["value"] == [100, "xxx"]
 
 
 async def test_bad_arguments_are_a_tool_error_not_a_crash(portal: RunningPortal) -> None:
