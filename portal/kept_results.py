@@ -63,7 +63,10 @@ class KeptResults:
     def get(self, user_id: str, handle: str) -> Any:
         """The kept value; KeyError when the handle is unknown, expired, or another user's."""
         self._expire()
-        return self._by_user.get(user_id, {})[handle].value
+        kept = self._by_user.get(user_id)
+        if kept is None:
+            raise KeyError(handle)
+        return kept[handle].value
 
     def has_any(self, user_id: str) -> bool:
         self._expire()
