@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import anyio.to_thread
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from mcp.server.transport_security import TransportSecuritySettings
 
 import sandbox
@@ -16,7 +17,7 @@ from portal import __version__
 from portal.config import PortalConfig
 from portal.error_reporting import init_error_reporting
 from portal.mcp_server import build_mcp_server
-from portal.metrics import CONTENT_TYPE_LATEST
+from portal.metrics import CONTENT_TYPE_LATEST, ScrapeGate
 from portal.oauth import build_auth
 from portal.runtime import PortalRuntime
 
@@ -84,9 +85,12 @@ def create_app(config: PortalConfig) -> FastAPI:
         }
 
     if config.metrics:
+        scrape_gate = ScrapeGate(config.metrics_token.get_secret_value() if config.metrics_token else None)
 
         @app.get("/metrics", include_in_schema=False)
-        async def metrics() -> Response:
+        async def metrics(request: Request) -> Response:
+            if not scrape_gate.allows(request):  # per-tool counters name tools: not for everyone
+                return Response("Not Found", status_code=404, media_type="text/plain")
             return Response(runtime.metrics.render(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.router.routes.extend(auth.routes)

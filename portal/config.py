@@ -307,6 +307,10 @@ class PortalConfig(_Strict):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     error_reporting: ErrorReportingConfig = Field(default_factory=ErrorReportingConfig)
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a scraper must send for /metrics; absent: /metrics answers loopback only.",
+    )
     servers: list[ServerConfig] = Field(default_factory=list)
 
     @field_validator("servers")

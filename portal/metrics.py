@@ -7,15 +7,22 @@ in one process.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from starlette.requests import Request
+
 import sandbox
 from portal.registry import Registry
 
-__all__ = ["CONTENT_TYPE_LATEST", "PortalMetrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "PortalMetrics", "ScrapeGate"]
+
+# A request relayed by a proxy on this host arrives from loopback: these headers say it did.
+_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host")
 
 _SECONDS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -72,3 +79,30 @@ class PortalMetrics:
             self.upstream_up.labels(namespace=status.namespace).set(1 if status.state == "ready" else 0)
             self.upstream_tools.labels(namespace=status.namespace).set(status.tool_count)
         return generate_latest(self.registry)
+
+
+@dataclass(frozen=True)
+class ScrapeGate:
+    """Who may read /metrics: the holder of the scrape token, or, with none set, only this host.
+
+    The counters are labelled with namespaces and tool names, so a public listener must not serve
+    them to anybody. Without a token only a direct loopback connection is served (never one relayed
+    by a proxy, which also arrives from loopback); with a token, every scraper must present it.
+    """
+
+    token: str | None = None
+
+    def allows(self, request: Request) -> bool:
+        if self.token is not None:
+            presented = request.headers.get("authorization", "")
+            return hmac.compare_digest(presented.encode(), f"Bearer {self.token}".encode())
+        if any(name in request.headers for name in _FORWARDING_HEADERS):
+            return False
+        return _is_loopback(request.client.host if request.client else None)
+
+
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -120,6 +120,7 @@ def start(
     scrape_targets: Sequence[str] = (),
     job_name: str = "portal",
     wait_for_scrape: bool = True,
+    scrape_bearer_token: str | None = None,
     binary: str = BINARY,
     ready_timeout: float = READY_TIMEOUT,
 ) -> RunningPrometheus:
@@ -135,7 +136,9 @@ def start(
         )
     deadline = time.monotonic() + ready_timeout
     for _attempt in range(1 if port else PORT_ATTEMPTS):
-        running = _launch(binary, host, port or _free_port(host), scrape_targets, job_name)
+        running = _launch(
+            binary, host, port or _free_port(host), scrape_targets, job_name, scrape_bearer_token
+        )
         atexit.register(running.stop)  # no orphan Prometheus if a caller forgets stop()
         try:
             _wait_until_ready(running, deadline, wait_for_scrape)
@@ -154,12 +157,17 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def _launch(binary: str, host: str, port: int, targets: Sequence[str], job_name: str) -> RunningPrometheus:
+def _launch(
+    binary: str, host: str, port: int, targets: Sequence[str], job_name: str, bearer_token: str | None
+) -> RunningPrometheus:
     workdir = Path(tempfile.mkdtemp(prefix="prometheus-"))
     address = f"{host}:{port}"
-    jobs = [{"job_name": "prometheus", "static_configs": [{"targets": [address]}]}]
+    jobs: list[dict[str, Any]] = [{"job_name": "prometheus", "static_configs": [{"targets": [address]}]}]
     if targets:
-        jobs.append({"job_name": job_name, "static_configs": [{"targets": list(targets)}]})
+        job: dict[str, Any] = {"job_name": job_name, "static_configs": [{"targets": list(targets)}]}
+        if bearer_token:  # the portal's metrics_token: Prometheus sends it as "Authorization: Bearer"
+            job["authorization"] = {"type": "Bearer", "credentials": bearer_token}
+        jobs.append(job)
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(workdir / "rules.yml")],

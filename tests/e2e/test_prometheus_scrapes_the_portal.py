@@ -20,6 +20,7 @@ if not Path("/usr/bin/prometheus").exists():
         "Debian's prometheus package is not installed (make test installs it)", allow_module_level=True
     )
 
+SCRAPE_TOKEN = "scrape-token-for-tests"
 PROGRAM = """
 found = prometheus.instant_query(query='portal_upstream_up{namespace="gitlab"}')
 [(s["metric"].get("namespace"), s["value"]) for s in found["samples"]]
@@ -36,10 +37,14 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
             "module": "servers.prometheus",
             "demo_backend": True,
             # The portal is not serving yet while its upstreams start: do not wait for the first scrape.
-            "demo_backend_args": {"wait_for_scrape": False, "scrape_targets": [f"127.0.0.1:{port}"]},
+            "demo_backend_args": {
+                "wait_for_scrape": False,
+                "scrape_targets": [f"127.0.0.1:{port}"],
+                "scrape_bearer_token": SCRAPE_TOKEN,
+            },
         },
     }
-    config = {"servers": [DEMO_GITLAB, prometheus]}
+    config = {"servers": [DEMO_GITLAB, prometheus], "metrics_token": SCRAPE_TOKEN}
     with running_portal(tmp_path_factory.mktemp("prom"), config, port=port) as running:
         yield running
 
