@@ -139,6 +139,18 @@ class DevLoginConfig(_Strict):
         default=None,
         description="Log this user (one of `users`) in without showing the page: headless clients, tests.",
     )
+    skip_consent: bool = Field(
+        default=False,
+        description="With auto_login, skip the consent page too: only on a loopback-only portal.",
+    )
+
+    @model_validator(mode="after")
+    def _skip_consent_needs_auto_login(self) -> DevLoginConfig:
+        # The consent page is what stops a stranger's client getting codes (portal/oauth/consent.py);
+        # skipping it is only for a headless laptop setup where no person is there to click.
+        if self.skip_consent and self.auto_login is None:
+            raise ValueError("auth.dev.skip_consent is allowed only together with auth.dev.auto_login")
+        return self
 
 
 class OidcConfig(_Strict):

@@ -4,7 +4,9 @@ Anyone who can reach it can log in as anyone on the list, so it is for a laptop
 only: the portal refuses to start with it on a non-loopback address unless
 ``auth.allow_dev_login_on_public_address`` says otherwise. With
 ``auth.dev.auto_login`` set, the page is skipped and that user is logged in
-straight away, which is what headless clients in tests need.
+straight away, which is what headless clients in tests need. The consent page
+(portal/oauth/consent.py) still follows, unless ``auth.dev.skip_consent`` is
+set too, which the portal accepts only on a loopback address.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class DevLogin:
     def __init__(self, config: DevLoginConfig, flow: LoginFlow) -> None:
         self._users = {normalise_email(user.email): tuple(user.groups) for user in config.users}
         self._auto = normalise_email(config.auto_login) if config.auto_login else None
+        # build_auth refuses skip_consent on a portal reachable from elsewhere (refuse_unsafe_skip_consent).
+        self._skip_consent = config.skip_consent and self._auto is not None
         self._flow = flow
 
     def routes(self) -> list[Route]:
@@ -51,18 +55,18 @@ class DevLogin:
             return expired_request_page()
         if form is None:
             if self._auto is not None:
-                return await self._finish(pending, self._auto)
+                return await self._finish(pending, self._auto, skip_consent=self._skip_consent)
             return self._page(sealed)  # type: ignore[arg-type]
         email = form.get("email")
         return await self._finish(pending, email if isinstance(email, str) else "")
 
-    async def _finish(self, pending: PendingLogin, email: str) -> Response:
+    async def _finish(self, pending: PendingLogin, email: str, skip_consent: bool = False) -> Response:
         key = normalise_email(email)
         if key not in self._users:
             return error_page(
                 403, "Unknown user", f"{email!r} is not in auth.dev.users of the portal config."
             )
-        return await self._flow.finish(pending, LoginResult(key, self._users[key]))
+        return await self._flow.finish(pending, LoginResult(key, self._users[key]), skip_consent=skip_consent)
 
     def _page(self, sealed: str) -> HTMLResponse:
         buttons = "".join(

@@ -7,6 +7,7 @@ Endpoints (all under the portal's base URL):
 - ``/.well-known/jwks.json``: the keys access tokens are signed with (active and retired-but-valid)
 - ``/authorize``, ``/token``, ``/register`` (RFC 7591), ``/revoke`` (RFC 7009): the SDK's handlers
 - ``/login`` (and ``/login/callback`` for OIDC): the login backend
+- ``/login/consent``: the consent page's Approve and Deny (portal/oauth/consent.py)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from portal.auth import SCOPE
 from portal.config import ConfigError, PortalConfig
 from portal.identity import Identities
 from portal.oauth.bearer import BearerGate
+from portal.oauth.consent import refuse_unsafe_skip_consent
 from portal.oauth.dev_login import DevLogin
 from portal.oauth.keys import KeySet
 from portal.oauth.login import LoginBackend, LoginFlow
@@ -93,6 +95,7 @@ def refuse_unsafe_dev_login(config: PortalConfig) -> None:
 
 def build_auth(config: PortalConfig, store: Store, identities: Identities) -> PortalAuth:
     refuse_unsafe_dev_login(config)
+    refuse_unsafe_skip_consent(config)
     settings = token_settings(config)
     keys = key_set_for(config, store)
     keys.load()
@@ -105,7 +108,7 @@ def build_auth(config: PortalConfig, store: Store, identities: Identities) -> Po
     provider = PortalProvider(
         oauth=oauth, tokens=tokens, flow=flow, config=config.auth, resource=settings.resource
     )
-    routes = _oauth_routes(provider, settings, keys) + _backend(config, flow).routes()
+    routes = _oauth_routes(provider, settings, keys) + _backend(config, flow).routes() + flow.routes()
     return PortalAuth(routes, tokens, provider, f"{settings.issuer}{PRM_PATH}/mcp")
 
 

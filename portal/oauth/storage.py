@@ -1,4 +1,4 @@
-"""OAuth state in the portal's database: clients, authorization codes, refresh-token families.
+"""OAuth state in the portal's database: clients, codes, refresh-token families, users' consents.
 
 Secrets are stored as SHA-256 hashes only (client secrets, codes, refresh
 tokens): a copy of the database lets nobody log in. Every state change that
@@ -17,12 +17,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.store import OAuthClient, OAuthCode, RefreshToken, Store
+from portal.store import OAuthClient, OAuthCode, OAuthConsent, RefreshToken, Store
 
-__all__ = ["CodeGrant", "Grant", "OAuthStore", "RefreshGrant", "family_of_code", "hash_secret", "new_secret"]
+__all__ = [
+    "CodeGrant",
+    "Consent",
+    "ConsentRevoked",
+    "Grant",
+    "OAuthStore",
+    "RefreshGrant",
+    "family_of_code",
+    "hash_secret",
+    "new_secret",
+]
 
 _REVOKED_CACHE_LIMIT = 100_000
 # How long a replica trusts "this family is not revoked" before asking the database again: a
@@ -88,6 +99,26 @@ class RefreshGrant:
     expires_at: datetime
     used: bool
     revoked: bool
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A user's approval: this client may get codes sent to this redirect URI, for these scopes."""
+
+    user_id: str
+    client_id: str
+    redirect_uri: str
+    scopes: list[str]
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentRevoked:
+    """What a consent revoke undid: approvals deleted, login families revoked, codes voided."""
+
+    consents: int
+    families: int
+    codes: int
 
 
 class OAuthStore:
@@ -213,6 +244,83 @@ class OAuthStore:
 
         return await self._store.call(mark)
 
+    # --- consents: which clients a user approved -------------------------------------------------
+
+    async def consented(self, user_id: str, client_id: str, redirect_uri: str, scopes: list[str]) -> bool:
+        """True when the user approved this client and redirect URI for at least these scopes."""
+
+        def load(session: Session) -> list[str] | None:
+            return session.scalar(
+                select(OAuthConsent.scopes).where(*_consent_key(user_id, client_id, redirect_uri))
+            )
+
+        approved = await self._store.call(load)
+        return approved is not None and set(scopes) <= set(approved)
+
+    async def add_consent(self, user_id: str, client_id: str, redirect_uri: str, scopes: list[str]) -> None:
+        """Record an approval; approving again widens the stored scopes (two replicas may race)."""
+
+        def write(session: Session) -> None:
+            key = _consent_key(user_id, client_id, redirect_uri)
+            row = session.scalar(select(OAuthConsent).where(*key))
+            if row is None:
+                row = OAuthConsent(
+                    user_id=user_id, client_id=client_id, redirect_uri=redirect_uri,
+                    redirect_uri_hash=hash_secret(redirect_uri), scopes=sorted(set(scopes)),
+                    approved_at=_now(),
+                )  # fmt: skip
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                    return
+                except IntegrityError:
+                    row = session.scalars(select(OAuthConsent).where(*key)).one()
+            row.scopes = sorted(set(row.scopes) | set(scopes))
+            row.approved_at = _now()
+
+        await self._store.call(write)
+
+    async def consents(self, user_id: str | None = None) -> list[Consent]:
+        """Every approval (of one user, when given), newest first."""
+
+        def load(session: Session) -> list[Consent]:
+            query = select(OAuthConsent).order_by(OAuthConsent.approved_at.desc(), OAuthConsent.id.desc())
+            if user_id is not None:
+                query = query.where(OAuthConsent.user_id == user_id)
+            rows = session.scalars(query)
+            return [Consent(r.user_id, r.client_id, r.redirect_uri, list(r.scopes), _aware(r.approved_at))
+                    for r in rows]  # fmt: skip
+
+        return await self._store.call(load)
+
+    async def revoke_consent(self, user_id: str, client_id: str) -> ConsentRevoked:
+        """Forget the user's approvals of the client and end every login the client holds for the user.
+
+        Refresh families are revoked (access tokens are checked against them), and codes not yet
+        exchanged are marked used, so an exchange after the revoke is refused as a replay.
+        """
+
+        def revoke(session: Session) -> tuple[ConsentRevoked, list[str]]:
+            approvals = (OAuthConsent.user_id == user_id, OAuthConsent.client_id == client_id)
+            removed = session.execute(delete(OAuthConsent).where(*approvals))
+            mine = (RefreshToken.user_id == user_id, RefreshToken.client_id == client_id)
+            families = list(session.scalars(select(RefreshToken.family_id).where(*mine).distinct()))
+            session.execute(update(RefreshToken).where(*mine, RefreshToken.revoked_at.is_(None))
+                            .values(revoked_at=_now()))  # fmt: skip
+            voided = session.execute(
+                update(OAuthCode)
+                .where(OAuthCode.user_id == user_id, OAuthCode.client_id == client_id,
+                       OAuthCode.used_at.is_(None))
+                .values(used_at=_now())
+            )  # fmt: skip
+            counts = ConsentRevoked(removed.rowcount, len(families), voided.rowcount)  # type: ignore[attr-defined]
+            return counts, families
+
+        counts, families = await self._store.call(revoke)
+        for family_id in families:
+            self._remember_revoked(family_id)
+        return counts
+
     # --- families: one login's chain of refresh tokens and the access tokens minted from it ------
 
     async def revoke_family(self, family_id: str) -> None:
@@ -255,3 +363,11 @@ class OAuthStore:
             self._revoked.clear()
         self._revoked.add(family_id)
         self._live.pop(family_id, None)
+
+
+def _consent_key(user_id: str, client_id: str, redirect_uri: str) -> tuple[Any, ...]:
+    return (
+        OAuthConsent.user_id == user_id,
+        OAuthConsent.client_id == client_id,
+        OAuthConsent.redirect_uri_hash == hash_secret(redirect_uri),
+    )

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -12,6 +23,7 @@ __all__ = [
     "ExecutionRecord",
     "OAuthClient",
     "OAuthCode",
+    "OAuthConsent",
     "RefreshToken",
     "SigningKeyRecord",
     "ToolCallRecordRow",
@@ -102,6 +114,7 @@ class RefreshToken(Base):
     """A refresh token; rotation marks the old one used, and reuse of a used one revokes its family."""
 
     __tablename__ = "oauth_refresh_tokens"
+    __table_args__ = (Index("ix_oauth_refresh_tokens_user_client", "user_id", "client_id"),)
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     family_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -113,6 +126,26 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OAuthConsent(Base):
+    """A user's approval of one client sending codes to one redirect URI, with the scopes approved.
+
+    Keyed by a hash of the redirect URI (URIs are long texts); a revoke deletes the row.
+    """
+
+    __tablename__ = "oauth_consents"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_id", "redirect_uri_hash", name="uq_oauth_consents_grant"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    redirect_uri_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list] = mapped_column(JSON)
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SigningKeyRecord(Base):

@@ -8,6 +8,7 @@ upstream answer can be wrong is refused.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -86,7 +87,7 @@ async def call_both_tools(portal: RunningPortal, browser: Browser) -> dict:
         ):
             found = await client.call_tool("portal_codemode_search", {"query": "anything", "limit": 1})
             ran = await client.call_tool("portal_codemode_execute", {"code": "6 * 7"})
-    assert not found.is_error and '"value": 42' in ran.content[0].text
+    assert not found.is_error and json.loads(ran.content[0].text)["value"] == 42
     assert storage.tokens is not None
     return decode_unverified(storage.tokens.access_token)
 

@@ -1,8 +1,10 @@
 """`mcp-remote` from npm (Node 22), a real MCP client with OAuth, logs in headlessly and calls both tools.
 
-Its "browser" is a script that GETs the authorization URL with curl and follows
-redirects: the portal's development login (auto_login) sends it straight back to
-mcp-remote's callback on localhost. We talk MCP to mcp-remote over its stdio.
+Its "browser" is a script that does what a person would, with curl and a cookie
+jar: it GETs the authorization URL and follows redirects through the portal's
+development login (auto_login) to the portal's consent page, then submits that
+page's form with Approve, and follows the redirect back to mcp-remote's callback
+on localhost. We talk MCP to mcp-remote over its stdio.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from portal_testing import DEMO_GITLAB, RunningPortal, running_portal
+
+from portal.oauth.storage import OAuthStore
+from portal.store import open_store
+from portal.store.database import sqlite_url
 
 pytestmark = pytest.mark.anyio
 
@@ -43,9 +49,22 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
         yield running
 
 
+# $1 is the authorization URL; the consent form is posted to the same origin, with the page's cookie.
+BROWSER = """#!/bin/sh
+set -e
+jar="$(dirname "$0")/cookies.txt"
+page="$(curl -sSL --max-time 30 -c "$jar" -b "$jar" "$1")"
+ticket="$(printf '%s' "$page" | sed -n "s/.*name='consent_ticket' value='\\([^']*\\)'.*/\\1/p")"
+[ -n "$ticket" ] || { echo "no consent page: $page" >&2; exit 1; }
+origin="$(printf '%s' "$1" | sed -E 's#^(https?://[^/]+).*#\\1#')"
+exec curl -sSL --max-time 30 -b "$jar" -o /dev/null \\
+  --data-urlencode "consent_ticket=$ticket" --data "decision=approve" "$origin/login/consent"
+"""
+
+
 def browser_script(folder: Path) -> Path:
     script = folder / "browser.sh"
-    script.write_text('#!/bin/sh\nexec curl -sL --max-time 30 -o /dev/null "$1"\n')
+    script.write_text(BROWSER)
     script.chmod(0o755)
     return script
 
@@ -69,4 +88,11 @@ async def test_mcp_remote_registers_logs_in_and_calls_both_tools(
     assert not found.is_error and "gitlab." in found.content[0].text
     assert json.loads(ran.content[0].text)["value"] == 4
     registered = (tmp_path / "mcp-remote").rglob("*client_info.json")
-    assert any(json.loads(path.read_text()).get("client_id") for path in registered)
+    client_ids = {json.loads(path.read_text()).get("client_id") for path in registered} - {None}
+    assert client_ids
+    store = open_store(sqlite_url(portal.state_dir))
+    try:  # the code came through the consent page: the approval is stored
+        approved = {consent.client_id for consent in await OAuthStore(store).consents()}
+    finally:
+        store.close()
+    assert client_ids <= approved

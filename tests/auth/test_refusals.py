@@ -60,6 +60,10 @@ class Ctx:
             assert to_login.status_code == 302, to_login.text
             sealed = parse_qs(urlsplit(to_login.headers["location"]).query)["request"][0]
             back = http.post(f"{self.base}/login", data={"request": sealed, "email": USER})
+            ticket = re.search(r"name='consent_ticket' value='([^']+)'", back.text)
+            if ticket is not None:  # the first login for this client: approve it on the consent page
+                decision = {"consent_ticket": ticket.group(1), "decision": "approve"}
+                back = http.post(f"{self.base}/login/consent", data=decision)
         return redirect_query(back)["code"], verifier
 
     def exchange(self, code: str, verifier: str, client: dict | None = None, **extra: str) -> httpx.Response:

@@ -1,9 +1,11 @@
 """A real OAuth client for tests: the SDK's OAuthClientProvider, and a headless stand-in for the browser.
 
 The stand-in follows the authorization server's redirects with a cookie jar, as
-a browser would, submits the development login page when one is shown, and
-stops at the client's redirect URI, handing its ``code``, ``state`` and ``iss``
-to the provider's callback: no part of the portal is mocked.
+a browser would, submits the development login page when one is shown, answers
+the portal's consent page (Approve, or Deny with ``deny=True``) as a person
+would, from the same cookie jar, and stops at the client's redirect URI,
+handing its ``code``, ``state`` and ``iss`` to the provider's callback: no part
+of the portal is mocked.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
 REDIRECT_URI = "http://127.0.0.1:53682/callback"
+CONSENT_PATH = "/login/consent"
 _MAX_HOPS = 10
+_TICKET = re.compile(r"name='consent_ticket' value='([^']+)'")
 
 
 class MemoryTokenStorage:
@@ -45,10 +49,15 @@ class MemoryTokenStorage:
 
 @dataclass
 class Browser:
-    """Follows redirects with cookies until the client's redirect URI; picks ``login_as`` on the dev page."""
+    """Follows redirects with cookies until the client's redirect URI; picks ``login_as`` on the dev page.
+
+    On the consent page it presses Approve (Deny when ``deny``); ``consent_pages`` counts the pages seen.
+    """
 
     redirect_uri: str = REDIRECT_URI
     login_as: str | None = None
+    deny: bool = False
+    consent_pages: int = 0
     headers: dict[str, str] = field(default_factory=dict)  # e.g. an identity-aware proxy's assertion
     visited: list[str] = field(default_factory=list)
     result: AuthorizationCodeResult | None = None
@@ -64,6 +73,13 @@ class Browser:
                     if target.startswith(self.redirect_uri):
                         return target
                     response = await http.get(target)
+                elif response.status_code == 200 and (ticket := _TICKET.search(response.text)):
+                    self.consent_pages += 1
+                    decision = "deny" if self.deny else "approve"
+                    response = await http.post(
+                        urljoin(str(response.url), CONSENT_PATH),
+                        data={"consent_ticket": ticket.group(1), "decision": decision},
+                    )
                 elif response.status_code == 200 and "name='request'" in response.text and self.login_as:
                     sealed = re.search(r"name='request' value='([^']+)'", response.text)
                     assert sealed is not None
