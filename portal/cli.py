@@ -21,8 +21,10 @@ import typer
 
 from portal.auth import Principal
 from portal.config import ConfigError, PortalConfig, load_config
+from portal.log_safety import bound_log_records
 from portal.runtime import PortalRuntime, open_runtime
 from portal.search_eval import evaluate, read_queries
+from portal.store import Store
 
 __all__ = ["app"]
 
@@ -63,6 +65,7 @@ def _quiet_logs() -> None:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    bound_log_records()
 
 
 @app.command()
@@ -77,6 +80,7 @@ def serve(
     from portal.app import create_app
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    bound_log_records()  # arguments and upstream messages never flood the log (portal/log_safety.py)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream request is noise
     settings = _config(config, host=host, port=port)
     typer.echo(f"portal: MCP endpoint http://{settings.host}:{settings.port}/mcp", err=True)
