@@ -1,6 +1,8 @@
 """Measure search quality on a query set: recall@1, recall@5 and MRR.
 
-The query set is JSON lines ``{"q": "...", "expect": ["ns.tool", ...]}``. A
+The query set is JSON lines ``{"q": "...", "expect": ["ns.tool", ...], "split": "dev"}``
+(``split`` optional: "dev" for tuning, "heldout" for reporting only; :func:`split_of`
+assigns it from a fixed hash of the query text, so nobody picks which queries are held out). A
 query's recall@k is the share of its expected tools found in the top k, out of
 at most k (a query expecting two tools scores 1 at k=1 when either is first,
 and 1 at k=5 only when both are in the top 5); MRR uses the rank of the first
@@ -9,20 +11,30 @@ expected tool in the top 10.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["EvalQuery", "EvalReport", "evaluate", "read_queries"]
+__all__ = ["SPLITS", "EvalQuery", "EvalReport", "evaluate", "read_queries", "split_of"]
 
 _RANK_DEPTH = 10
+_SPLIT_SALT = "portal-search-eval/1 "
+SPLITS = ("dev", "heldout")
 
 
 @dataclass(frozen=True)
 class EvalQuery:
     q: str
     expect: tuple[str, ...]
+    split: str | None = None
+
+
+def split_of(query: str) -> str:
+    """The half a query belongs to: a seeded hash of its text, stable across runs and machines."""
+    digest = hashlib.sha256((_SPLIT_SALT + query).encode("utf-8")).digest()
+    return SPLITS[digest[0] % 2]
 
 
 @dataclass(frozen=True)
@@ -50,20 +62,23 @@ class EvalReport:
         }
 
 
-def read_queries(path: Path) -> list[EvalQuery]:
-    """Parse the JSON-lines file; a bad line is an error naming its line number."""
+def read_queries(path: Path, split: str | None = None) -> list[EvalQuery]:
+    """Parse the JSON-lines file (only ``split``'s half if given); a bad line is an error naming its line."""
     queries = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
             item = json.loads(line)
-            query, expect = item["q"], item["expect"]
+            query, expect, half = item["q"], item["expect"], item.get("split")
             if not isinstance(query, str) or not isinstance(expect, list) or not expect:
                 raise ValueError("needs a string 'q' and a non-empty list 'expect'")
-        except (ValueError, KeyError, TypeError) as exc:
+            if half is not None and half not in SPLITS:
+                raise ValueError(f"'split' must be one of {', '.join(SPLITS)}")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
-        queries.append(EvalQuery(query, tuple(str(name) for name in expect)))
+        if split is None or half == split:
+            queries.append(EvalQuery(query, tuple(str(name) for name in expect), half))
     return queries
 
 

@@ -1,5 +1,10 @@
+import json
+from pathlib import Path
+
+import pytest
+
 from portal.search import SearchDocument, ToolIndex, tokenize
-from portal.search_eval import EvalQuery, evaluate
+from portal.search_eval import SPLITS, EvalQuery, evaluate, read_queries, split_of
 
 
 def test_tokenize_splits_names_drops_stop_words_expands_abbreviations_and_stems() -> None:
@@ -50,3 +55,32 @@ def test_recall_of_a_query_with_several_expected_tools_is_normalised_by_k() -> N
     ranking = ["x.b", "x.c", "x.d", "x.e", "x.f", "x.a"]
     report = evaluate([EvalQuery("q", ("x.a", "x.b"))], lambda q, k: ranking[:k])
     assert (report.recall_at_1, report.recall_at_5, report.mrr) == (1.0, 0.5, 1.0)
+
+
+EVAL_SET = Path(__file__).parents[1] / "search_eval" / "queries.jsonl"
+
+
+def test_every_query_of_the_evaluation_set_sits_in_the_half_its_hash_assigns() -> None:
+    queries = read_queries(EVAL_SET)
+    assert len(queries) >= 150
+    assert [q.split for q in queries] == [split_of(q.q) for q in queries]
+    assert {q.split for q in queries} == set(SPLITS)
+
+
+def test_reading_one_half_keeps_only_its_queries(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    lines = [
+        {"q": "a", "expect": ["x.a"], "split": "dev"},
+        {"q": "b", "expect": ["x.b"], "split": "heldout"},
+        {"q": "c", "expect": ["x.c"]},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    assert [q.q for q in read_queries(path, "heldout")] == ["b"]
+    assert [q.q for q in read_queries(path)] == ["a", "b", "c"]
+
+
+def test_a_query_with_an_unknown_split_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"q": "a", "expect": ["x.a"]}\n{"q": "b", "expect": ["x.b"], "split": "test"}\n')
+    with pytest.raises(ValueError, match=r"q\.jsonl:2: 'split' must be one of dev, heldout"):
+        read_queries(path)
