@@ -20,6 +20,11 @@ CVE_2023_37271 = "CVE-2023-37271 / GHSA-wqc8-x2pr-7jqh (generator gi_frame -> f_
 CVE_2023_41039 = "CVE-2023-41039 / GHSA-xjw2-6jm9-rf67 (str.format / format_map attribute walks)"
 CVE_2025_22153 = "CVE-2025-22153 / GHSA-gmj9-h825-chq2 (try/except* type confusion)"
 CVE_2024_47532 = "CVE-2024-47532 / GHSA-5rfv-66g4-jr8h (AttributeError.obj and string module leaks)"
+CVE_2026_55830 = "CVE-2026-55830 / GHSA-ffg3-p8fm-mjx2 (guard hooks shadowed by positional-only parameters)"
+CVE_2026_76825 = "CVE-2026-76825 (string.Formatter field walks, fixed in RestrictedPython 8.4)"
+# The first RestrictedPython release with both 2026 fixes; pyproject.toml must not allow less.
+FIXED_IN = (8, 4)
+GUARD_HOOKS = ("_getattr_", "_write_", "_getitem_", "_print_", "_inplacevar_", "_getiter_")
 
 FRAMES = [
     blocked(
@@ -265,3 +270,82 @@ async def test_exception_groups_are_not_available(payload: Payload) -> None:
 @pytest.mark.parametrize("payload", params(ATTRIBUTE_ERROR_OBJ))
 async def test_exceptions_leak_no_hidden_objects(payload: Payload) -> None:
     assert_stopped(await run(payload.code), payload)
+
+
+POSITIONAL_ONLY = [
+    blocked(
+        f"positional_only_parameter_cannot_shadow_{hook.strip('_')}",
+        CVE_2026_55830,
+        f"def f({hook}, /):\n    return {hook}\nf(1)",
+        "RestrictedCode",
+    )
+    for hook in GUARD_HOOKS
+] + [
+    blocked(
+        "positional_only_lambda_parameter_cannot_shadow_the_write_guard",
+        CVE_2026_55830 + ", lambda variant",
+        "(lambda _write_, /: _write_)(1)",
+        "RestrictedCode",
+    ),
+    blocked(
+        "shadowed_write_guard_cannot_poison_a_shared_module",
+        CVE_2026_55830 + ", the full exploit",
+        "import json\ndef poison(_write_, /):\n    json.dumps = None\npoison(lambda x: x)\njson.dumps([1])",
+        "RestrictedCode",
+    ),
+]
+
+FORMATTER = [
+    blocked(
+        "string_formatter_get_field_cannot_walk_attributes",
+        CVE_2026_76825,
+        "import string\nstring.Formatter().get_field('0.__class__', [1], {})",
+        "AttributeError",
+    ),
+    blocked(
+        "string_formatter_vformat_cannot_walk_attributes",
+        CVE_2026_76825 + ", vformat",
+        "import string\nstring.Formatter().vformat('{0.__class__.__mro__}', [1], {})",
+        "AttributeError",
+    ),
+    blocked(
+        "string_template_cannot_reach_the_formatter",
+        CVE_2026_76825 + ", through another string module name",
+        "import string\ngetattr(string, 'Format' + 'ter')",
+        "AttributeError",
+    ),
+]
+
+
+@pytest.mark.parametrize("payload", params(POSITIONAL_ONLY))
+async def test_positional_only_parameters_cannot_shadow_guard_hooks(payload: Payload) -> None:
+    assert_stopped(await run(payload.code), payload)
+
+
+@pytest.mark.parametrize("payload", params(FORMATTER))
+async def test_string_formatter_cannot_walk_attributes(payload: Payload) -> None:
+    assert_stopped(await run(payload.code), payload)
+
+
+@pytest.mark.parametrize("hook", GUARD_HOOKS)
+def test_restricted_python_itself_refuses_positional_only_guard_names(hook: str) -> None:
+    """The library's own check (fixed in 8.3), not only the sandbox's layers above it."""
+    from RestrictedPython import compile_restricted_exec
+
+    compiled = compile_restricted_exec(f"def f({hook}, /):\n    pass\n")
+    assert compiled.code is None and compiled.errors
+
+
+def test_the_installed_and_the_declared_restricted_python_have_the_2026_fixes() -> None:
+    import re
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    installed = tuple(int(part) for part in version("RestrictedPython").split(".")[:2])
+    pyproject = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())
+    [declared] = [d for d in pyproject["project"]["dependencies"] if d.lower().startswith("restrictedpython")]
+    floor = re.search(r">=\s*(\d+)\.(\d+)", declared)
+    assert floor is not None, declared
+    assert (int(floor.group(1)), int(floor.group(2))) >= FIXED_IN
+    assert installed >= FIXED_IN
