@@ -112,7 +112,7 @@ class LoginFlow:
     def routes(self) -> list[Route]:
         """The consent form's target; POST only, so no link or redirect can ever approve."""
         endpoint = RequestBodyLimitMiddleware(request_response(self.decide), _CONSENT_FORM_LIMIT)
-        return [Route(CONSENT_PATH, endpoint, methods=["POST"])]
+        return [Route(CONSENT_PATH, endpoint, methods=["GET", "POST"])]
 
     async def seal(self, pending: PendingLogin) -> str:
         """The pending request as a signed JWT; only this portal's login endpoints accept it."""
@@ -168,6 +168,10 @@ class LoginFlow:
 
     async def decide(self, request: Request) -> Response:
         """Approve or Deny from the consent page: the ticket must be this browser's (consent.py)."""
+        if request.method != "POST":  # a link, an <img>, a redirect: none of them decides anything
+            refused = error_page(405, "Use the consent page", "Approve or Deny with the page's buttons.")
+            refused.headers["Allow"] = "POST"
+            return refused
         form = await request.form()
         ticket = await self._tickets.open(form.get("consent_ticket"))
         pending = _pending_from(ticket)

@@ -161,5 +161,30 @@ def redirect_query(response: httpx.Response) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+def follow(http: httpx.Client, response: httpx.Response) -> httpx.Response:
+    """Follow redirects with the client's cookie jar, stopping at a page or at the client's redirect URI.
+
+    A redirect off this machine (an attacker's registered URI) is never followed: tests stay offline.
+    """
+    for _ in range(_MAX_HOPS):
+        location = response.headers.get("location", "") if response.is_redirect else ""
+        offline = urlsplit(location).hostname in (None, "127.0.0.1", "localhost")
+        if not location or location.startswith(REDIRECT_URI) or not offline:
+            return response
+        response = http.get(urljoin(str(response.url), response.headers["location"]))
+    raise AssertionError(f"too many redirects, last {response.url}")
+
+
+def consent_ticket(page: httpx.Response) -> str | None:
+    """The consent ticket of a consent page, or None when the response is not one."""
+    found = _TICKET.search(page.text) if page.status_code == 200 else None
+    return found.group(1) if found else None
+
+
+def decide(http: httpx.Client, base_url: str, ticket: str, decision: str = "approve") -> httpx.Response:
+    """Press a button of the consent page, as the browser that was shown it."""
+    return http.post(f"{base_url}{CONSENT_PATH}", data={"consent_ticket": ticket, "decision": decision})
+
+
 def decode_unverified(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
