@@ -8,8 +8,9 @@ every tool accepts back.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from typing_extensions import TypedDict
 
 Kind = Literal["component", "api", "resource", "system", "domain", "group", "user", "location", "template"]
@@ -44,7 +45,15 @@ class Entity(EntitySummary):
     uid: str
     annotations: dict[str, str]
     links: list[Link]
-    spec: dict[str, Any]
+    # What a kind adds beyond the fields above differs per kind (a group's children, an API's
+    # definition placeholder), so it stays free-form, described.
+    spec: Annotated[
+        dict[str, Any],
+        Field(
+            description="The rest of the entity's spec, kind-specific (e.g. dependsOn, providesApis, "
+            "children, members); type, lifecycle, owner and system are the fields above"
+        ),
+    ]
     relations: dict[str, list[str]]
 
 

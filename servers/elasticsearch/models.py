@@ -6,8 +6,9 @@ tool publishes an outputSchema. Times are ISO 8601 UTC strings, sizes bytes.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import Field
 from typing_extensions import TypedDict
 
 Health = Literal["green", "yellow", "red"]
@@ -16,7 +17,11 @@ Health = Literal["green", "yellow", "red"]
 class Hit(TypedDict):
     _index: str
     _id: str
-    _source: dict[str, Any]
+    # The document's own fields: they differ per index, so get_mapping, not this schema, lists them.
+    _source: Annotated[
+        dict[str, Any],
+        Field(description="The document's own fields, e.g. @timestamp, message; get_mapping lists them"),
+    ]
 
 
 class SearchResult(TypedDict):

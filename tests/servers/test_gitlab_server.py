@@ -185,6 +185,20 @@ async def test_commits_and_branches_of_a_project_are_listed(gitlab_settings):
     ]
 
 
+async def test_get_commit_returns_the_full_message_parents_and_line_counts(gitlab_settings):
+    listed = await call(gitlab_settings, "list_commits", project="infra/api", per_page=1)
+    head = listed.structured_content["result"][0]
+    commit = await call(gitlab_settings, "get_commit", project="infra/api", sha=head["short_id"])
+    detail = commit.structured_content
+    assert (detail["id"], detail["title"], detail["message"]) == (
+        head["id"],
+        head["title"],
+        f"{head['title']}\n",
+    )
+    assert len(detail["parent_ids"]) == 1
+    assert (detail["additions"], detail["deletions"]) == (38, 12)
+
+
 async def test_an_unknown_project_is_a_tool_error_that_says_how_to_find_it(gitlab_settings):
     result = await call(gitlab_settings, "list_pipelines", project="infra/ap")
     assert result.is_error is True

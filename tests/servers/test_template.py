@@ -23,6 +23,17 @@ async def test_the_template_serves_three_described_and_annotated_tools(settings)
     assert all(t.description and t.output_schema for t in tools.values())
 
 
+async def test_list_services_returns_every_service_with_its_status(settings):
+    async with Client(build_server(settings)) as client:
+        result = await client.call_tool("list_services", {})
+    assert [(s["id"], s["status"]) for s in result.structured_content["result"]] == [
+        ("api", "degraded"),
+        ("web", "operational"),
+        ("auth", "operational"),
+        ("etl", "major_outage"),
+    ]
+
+
 async def test_get_service_returns_only_the_open_incidents(settings):
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("get_service", {"service_id": "api"})
