@@ -223,7 +223,17 @@ def _restrict(tree: ast.Module) -> CompiledCode | ErrorInfo:
 
 def _restricted_message(problems: list[str]) -> str:
     listed = "; ".join(problem.rstrip(".") for problem in problems) or "the code could not be compiled"
+    hints = [hint for name, hint in _DUNDER_HINTS.items() if any(f'"{name}"' in p for p in problems)]
     return (
         f"The sandbox does not allow this code: {listed}. "
         "Rewrite those parts (no names starting with '_', no exec/eval, no async, no global/nonlocal)."
+        + "".join(f" {hint}" for hint in hints)
     )
+
+
+# The dunder attributes models reach for most, and what to write instead.
+_DUNDER_HINTS = {
+    "__name__": "For a value's type, test it with isinstance(x, str) or type(x) is str.",
+    "__class__": "For a value's type, use type(x) or isinstance(x, ...).",
+    "__dict__": "For an object's fields, return a dict you build, e.g. {'a': obj.a}.",
+}

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections import deque
+from collections.abc import ItemsView, KeysView, ValuesView
 from typing import Any
 
 _SCALARS = (str, int, bool, type(None))
+_SEQUENCE_LIKE = (KeysView, ValuesView, ItemsView, range, deque)
 _MAX_DEPTH = 100
 
 
@@ -30,6 +33,8 @@ def _convert(value: Any, path: set[int], depth: int) -> Any:
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
+    if isinstance(value, _SEQUENCE_LIKE):  # d.items(), range(3), deque: what a model means is a list
+        value = list(value)
     if not isinstance(value, dict | list | tuple | set | frozenset):
         return repr(value)
     if id(value) in path:

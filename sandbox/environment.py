@@ -29,6 +29,7 @@ def build_builtins(
         hasattr=guards.guarded_hasattr,
         setattr=guards.guarded_setattr,
         delattr=guards.guarded_delattr,
+        type=guards.guarded_type,
         __import__=importer,
         ToolError=ToolError,
     )

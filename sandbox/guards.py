@@ -90,6 +90,19 @@ def guarded_hasattr(obj: Any, name: str) -> bool:
     return True
 
 
+def guarded_type(*args: Any) -> type:
+    """``type(x)``: the class of a value, never the metaclass and never a new class (policy.py)."""
+    if len(args) != 1:
+        raise TypeError(
+            "type() takes exactly one argument in the sandbox (the value whose type you want); "
+            "to make a class, write a `class Name:` statement"
+        )
+    found = type(args[0])
+    if issubclass(found, type):
+        raise TypeError("type() of a class is not available in the sandbox: compare classes directly")
+    return found
+
+
 def is_writable(obj: Any) -> bool:
     """Builtin containers, and classes (and their instances) defined by the code."""
     return type(obj) in _WRITABLE_TYPES or isinstance(obj, UserClass) or isinstance(type(obj), UserClass)

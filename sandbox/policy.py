@@ -116,7 +116,10 @@ ALLOWED_EXCEPTIONS: Final = frozenset(
 SANDBOX_BUILTINS: Final = frozenset({"ToolError", "parallel"})
 
 # Builtins replaced by guarded versions in `sandbox.guards` (same name, checked).
-GUARDED_BUILTINS: Final = frozenset({"getattr", "hasattr", "setattr", "delattr", "__import__"})
+# `type` is the one-argument form only: `type(x) is int` works, while `type(name, bases, dict)`
+# (which builds a class from a dict, dunder keys included, past the compile-time name check) and
+# `type(SomeClass)` (the metaclass itself, which can do the same) are refused with a message.
+GUARDED_BUILTINS: Final = frozenset({"getattr", "hasattr", "setattr", "delattr", "__import__", "type"})
 
 # Deliberately absent builtins, with the reason shown to the model when its
 # code trips over one (a NameError then says why, not just "not defined").
@@ -131,7 +134,6 @@ EXCLUDED_BUILTINS: Final = MappingProxyType(
         "locals": "the interpreter's namespaces are not reachable",
         "vars": "the interpreter's namespaces are not reachable",
         "dir": "introspection is not available; read the tool descriptions instead",
-        "type": "type() builds classes from arbitrary dicts; use isinstance() to check types",
         "object": "plain `class Name:` needs no base; object exposes every class in the process",
         "super": "calling dunder methods of parents is not allowed in the sandbox",
         "memoryview": "raw memory access is not needed for data work",

@@ -34,7 +34,24 @@ INTROSPECTION = [
         "[].__class__.__mro__[1]",
         "RestrictedCode",
     ),
-    blocked("type_builtin_is_absent", HACKTRICKS + ": type.__subclasses__(type)", "type", "NameError"),
+    blocked(
+        "type_builtin_cannot_build_a_class_from_a_dict",
+        HACKTRICKS + ": type(name, bases, dict) with dunder keys, past the compile-time name check",
+        "type('X', (), {'__getattr__': len})",
+        "TypeError",
+    ),
+    blocked(
+        "type_builtin_does_not_hand_out_the_metaclass",
+        HACKTRICKS + ": type(cls) is type, which can build classes",
+        "type(ToolError)",
+        "TypeError",
+    ),
+    blocked(
+        "type_subclasses_is_denied",
+        HACKTRICKS + ": type.__subclasses__(type)",
+        "type.__subclasses__(type)",
+        "RestrictedCode",
+    ),
     blocked("object_builtin_is_absent", HACKTRICKS + ": object.__subclasses__()", "object", "NameError"),
     blocked(
         "mro_method_is_denied",
@@ -228,10 +245,10 @@ CLASSES = [
         "RestrictedCode",
     ),
     blocked(
-        "subclassing_type_needs_type_which_is_absent",
+        "subclassing_type_is_impossible_the_builtin_is_a_guard_function",
         "metaclass tricks: class M(type)",
         "class M(type):\n    pass",
-        "NameError",
+        "TypeError",
     ),
     blocked(
         "property_getter_still_goes_through_the_guard",
