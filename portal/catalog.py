@@ -68,7 +68,8 @@ class Catalog:
         if version == self._version:
             return
         entries = [CatalogEntry(t.namespace, t.tool, render_signature(t.namespace, t.tool)) for t in tools]
-        self._index = ToolIndex([_document(entry) for entry in entries])
+        server_texts = {t.namespace: t.instructions for t in tools}
+        self._index = ToolIndex([_document(e, server_texts.get(e.namespace, "")) for e in entries])
         self._entries, self._version = entries, version
         self._by_name = {entry.name: entry for entry in entries}
 
@@ -89,6 +90,7 @@ class Catalog:
         return [SearchHit(self._entries[i], score) for i, score in self._index.search(query, limit, mask)]
 
 
-def _document(entry: CatalogEntry) -> SearchDocument:
+def _document(entry: CatalogEntry, server_text: str = "") -> SearchDocument:
+    """Search text of one tool; ``server_text`` is its server's ``instructions``, shared by its siblings."""
     properties = (entry.tool.input_schema or {}).get("properties") or {}
-    return SearchDocument(entry.name, entry.tool.description or "", list(properties))
+    return SearchDocument(entry.name, entry.tool.description or "", list(properties), server_text)

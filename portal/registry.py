@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 State = Literal["starting", "ready", "failed", "disabled"]
 _CLOSE_GRACE_SECONDS = 5.0
 _RECONNECT_MAX_SECONDS = 30.0
+_INSTRUCTIONS_MAX_CHARS = 4_000
 
 
 class UpstreamError(Exception):
@@ -47,6 +48,7 @@ class UpstreamTool:
 
     namespace: str
     tool: types.Tool
+    instructions: str = ""  # the server's own domain text (initialize result), indexed by search
 
     @property
     def qualified_name(self) -> str:
@@ -71,6 +73,7 @@ class _Upstream:
         self.state: State = "starting" if config.enabled else "disabled"
         self.error: str | None = None
         self.tools: list[types.Tool] = []
+        self.instructions = ""
         self.client: Client | None = None
         self._on_change = on_change
 
@@ -99,6 +102,8 @@ class _Upstream:
     async def _serve(self, attempt: anyio.CancelScope | None = None) -> None:
         async with AsyncExitStack() as stack:
             client = await open_client(stack, self.config.transport, self._on_message)
+            # Untrusted text from the upstream: kept short, used only as search terms.
+            self.instructions = (client.instructions or "")[:_INSTRUCTIONS_MAX_CHARS]
             await self._refresh(client)
             if self.state != "starting":  # abandoned by the watchdog while listing
                 return
@@ -257,7 +262,9 @@ class Registry:
 
     def tools(self) -> list[UpstreamTool]:
         """Every tool of every ready server, in configuration order."""
-        return [UpstreamTool(ns, tool) for ns, up in self._upstreams.items() for tool in up.tools]
+        return [
+            UpstreamTool(ns, tool, up.instructions) for ns, up in self._upstreams.items() for tool in up.tools
+        ]
 
     def statuses(self) -> list[ServerStatus]:
         return [ServerStatus(ns, up.state, len(up.tools), up.error) for ns, up in self._upstreams.items()]

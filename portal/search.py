@@ -1,4 +1,5 @@
-"""BM25 ranking of tools (bm25s) over names split into words, descriptions and parameter names.
+"""BM25 ranking of tools (bm25s) over names split into words, descriptions, parameter names
+and each server's domain text (its MCP ``instructions``).
 
 Text is lower-cased, split on ``snake_case``/``camelCase`` boundaries, stripped
 of stop words and stemmed (Snowball), with a few abbreviations engineers type
@@ -43,7 +44,8 @@ _ABBREVIATIONS = {
     "comment": "comment note",
     "comments": "comments notes",
 }
-_NAME_WEIGHT = 3
+_NAME_WEIGHT = 4
+_SERVER_WEIGHT = 1.5  # tuned on the dev half of tests/search_eval/queries.jsonl only
 _stemmer = snowballstemmer.stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
@@ -67,11 +69,12 @@ def _stem(word: str) -> str:
 
 @dataclass(frozen=True)
 class SearchDocument:
-    """What the index knows of one tool."""
+    """What the index knows of one tool; ``server`` is its server's domain text, shared by its siblings."""
 
     name: str
     description: str
     parameters: Sequence[str]
+    server: str = ""
 
     def terms(self) -> list[str]:
         namespace, _, tool = self.name.partition(".")
@@ -80,7 +83,13 @@ class SearchDocument:
 
 
 class ToolIndex:
-    """An immutable BM25 index over a fixed list of documents."""
+    """An immutable BM25 index over a fixed list of documents.
+
+    Two fields, scored apart and added: each tool's own text, and (at ``_SERVER_WEIGHT``) its
+    server's domain text, indexed once per server, so a query in the words of a whole system
+    ("crash reporting", "who owns") lifts every tool of that system without drowning the words
+    that tell its tools apart.
+    """
 
     def __init__(self, documents: Sequence[SearchDocument]) -> None:
         self.documents = list(documents)
@@ -88,13 +97,31 @@ class ToolIndex:
         corpus = [doc.terms() or ["_empty_"] for doc in self.documents]
         if corpus:
             self._retriever.index(corpus, show_progress=False)
+        texts = sorted({doc.server for doc in self.documents if doc.server.strip()})
+        slot = {text: number for number, text in enumerate(texts)}
+        # Tools without server text point at one extra slot that always scores 0.
+        self._server_of = np.array(
+            [slot.get(doc.server, len(texts)) for doc in self.documents], dtype=np.intp
+        )
+        self._servers: bm25s.BM25 | None = None
+        if texts:
+            self._servers = bm25s.BM25()
+            self._servers.index([tokenize(text) or ["_empty_"] for text in texts], show_progress=False)
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """The combined BM25 score of every document for already tokenized ``terms``."""
+        scores = np.asarray(self._retriever.get_scores(terms), dtype=np.float64)
+        if self._servers is not None:
+            per_server = np.append(np.asarray(self._servers.get_scores(terms), dtype=np.float64), 0.0)
+            scores = scores + _SERVER_WEIGHT * per_server[self._server_of]
+        return scores
 
     def search(self, query: str, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Indices and scores of the best ``limit`` documents with a positive score, best first."""
         terms = tokenize(query)
         if not self.documents or not terms or limit <= 0:
             return []
-        scores = np.asarray(self._retriever.get_scores(terms), dtype=np.float64)
+        scores = self.scores(terms)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         candidates = np.flatnonzero(scores > 0)

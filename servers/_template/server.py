@@ -54,7 +54,9 @@ def build_server(settings: Settings) -> MCPServer:
     client = StatusPageClient(settings)
     server = MCPServer(
         name="template",
-        instructions="Status page: which services are up, and their incidents.",
+        # Say once what the system is for, in its users' words (product category, everyday
+        # nouns and verbs): search indexes this text for every tool of the server.
+        instructions="Status page: service status and uptime, outages and incidents, which services are up.",
     )
 
     # Sync tools are fine: the SDK runs them in a worker thread.

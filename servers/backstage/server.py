@@ -80,8 +80,10 @@ def build_server(settings: Settings) -> MCPServer:
     server = MCPServer(
         name="backstage",
         instructions=(
-            "Backstage software catalog: find services, APIs, resources, teams and people; who owns what, "
-            "what depends on what, and API definitions. Entities are named by ref kind:namespace/name."
+            "Backstage software catalog (service catalog, developer portal): find services, components, "
+            "APIs, resources, teams and people; ownership (who owns or maintains what, which team is "
+            "responsible), what depends on what, and API definitions. Entities are named by ref "
+            "kind:namespace/name."
         ),
     )
 

@@ -73,9 +73,9 @@ def build_server(settings: Settings) -> MCPServer:
     es = ElasticsearchClient(settings)  # lazy: connects at the first tool call
     server = MCPServer(
         name="elasticsearch",
-        instructions="Elasticsearch: search and count log documents, top values of a field, counts over "
-        "time, indices, field mappings and cluster health. Start with list_indices() and "
-        "get_mapping('logs-*').",
+        instructions="Elasticsearch: centralised logs and log search (as in Kibana). Search and count log "
+        "documents (log lines, messages, requests), top values of a field, counts over time, indices, "
+        "field mappings and cluster health. Start with list_indices() and get_mapping('logs-*').",
     )
 
     def tool(fn: Callable[P, R]) -> Callable[P, R]:

@@ -49,7 +49,12 @@ def build_server(settings: Settings) -> MCPServer:
     gl = GitLabClient(settings)
     server = MCPServer(
         name="gitlab",
-        instructions="GitLab: projects, merge requests, pipelines and job logs, files, commits, issues.",
+        instructions=(
+            "GitLab: source code hosting, code review and CI/CD. Repositories (projects, repos), merge "
+            "requests (pull requests, PRs: diffs, review comments), CI pipelines, builds and job logs, "
+            "files of a repository (README, Dockerfile, configs), commits and history, branches, code "
+            "search (grep the source), GitLab issues."
+        ),
     )
 
     def size(per_page: int | None) -> int:

@@ -63,8 +63,10 @@ def build_server(settings: Settings) -> MCPServer:
     server = MCPServer(
         name="jira",
         instructions=(
-            "Jira: find issues with JQL, read them with their comments, file and edit issues, "
-            "comment, move them through the workflow, assign them. Project keys: list_projects()."
+            "Jira: issue and project tracking (tickets, bugs, stories, tasks, epics, sprints, boards, "
+            "backlog). Find issues with JQL, read them with their comments, file and edit issues, "
+            "comment, move them through the workflow (status: to do, in progress, done, fixed, closed), "
+            "assign them to people. Issue keys look like PROJ-12; project keys: list_projects()."
         ),
     )
 

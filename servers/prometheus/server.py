@@ -59,7 +59,8 @@ def build_server(settings: Settings) -> MCPServer:
     server = MCPServer(
         name="prometheus",
         instructions=(
-            "Prometheus: run PromQL (instant_query, range_query), see firing alerts, scrape targets, "
+            "Prometheus: metrics, monitoring and alerting. Run PromQL (instant_query, range_query) for "
+            "usage, rates, latency and time series; see firing alerts, alerting rules, scrape targets, "
             "metric and label names. Find metric names with list_metric_names before querying."
         ),
     )

@@ -70,8 +70,10 @@ def build_server(settings: Settings) -> MCPServer:
     server = MCPServer(
         name="sentry",
         instructions=(
-            f"Sentry organisation '{settings.org}': projects, issues (errors grouped by cause), their "
-            "events with stack traces, releases with their last commit; resolve issues."
+            f"Sentry organisation '{settings.org}': error tracking and crash reporting for applications. "
+            "Issues (errors, exceptions and crashes grouped by cause), their events with stack traces "
+            "(tracebacks), tags (release, environment, browser), releases (deployed versions) with their "
+            "last commit; resolve issues."
         ),
     )
 

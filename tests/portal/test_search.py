@@ -1,8 +1,12 @@
 import json
 from pathlib import Path
 
+import anyio
 import pytest
 
+from portal.catalog import Catalog
+from portal.config import ServerConfig
+from portal.registry import Registry
 from portal.search import SearchDocument, ToolIndex, tokenize
 from portal.search_eval import SPLITS, EvalQuery, evaluate, read_queries, split_of
 
@@ -84,3 +88,45 @@ def test_a_query_with_an_unknown_split_is_an_error_naming_its_line(tmp_path: Pat
     path.write_text('{"q": "a", "expect": ["x.a"]}\n{"q": "b", "expect": ["x.b"], "split": "test"}\n')
     with pytest.raises(ValueError, match=r"q\.jsonl:2: 'split' must be one of dev, heldout"):
         read_queries(path)
+
+
+def sentry_and_gitlab_docs(with_server_text: bool) -> list[SearchDocument]:
+    sentry = "Sentry: error tracking and crash reporting." if with_server_text else ""
+    gitlab = "GitLab: source code hosting and CI/CD." if with_server_text else ""
+    return [
+        SearchDocument("sentry.list_issues", "Issues: errors grouped by cause.", ["query"], sentry),
+        SearchDocument("sentry.list_releases", "Deployed versions.", ["project"], sentry),
+        SearchDocument("gitlab.list_issues", "A project's issues.", ["project"], gitlab),
+    ]
+
+
+def test_a_query_in_a_servers_domain_words_finds_its_tools_through_the_server_field() -> None:
+    assert ToolIndex(sentry_and_gitlab_docs(with_server_text=False)).search("crash reporting", 5) == []
+    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=True))
+    ranked = [index.documents[i].name for i, _ in index.search("crash reporting", 5)]
+    assert ranked == ["sentry.list_issues", "sentry.list_releases"]
+
+
+def test_the_server_field_breaks_ties_between_servers_but_tool_words_still_rank_first() -> None:
+    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=True))
+    ranked = [index.documents[i].name for i, _ in index.search("crash issues", 5)]
+    assert ranked[0] == "sentry.list_issues"
+    assert ranked.index("gitlab.list_issues") > ranked.index("sentry.list_issues")
+
+
+@pytest.mark.anyio
+async def test_the_registry_keeps_each_servers_instructions_and_the_catalog_indexes_them() -> None:
+    config = ServerConfig.model_validate(
+        {
+            "namespace": "sentry",
+            "transport": {"type": "module", "module": "servers.sentry", "demo_backend": True},
+        }
+    )
+    with anyio.fail_after(20):
+        async with Registry([config]) as registry:
+            tools = registry.tools()
+    assert "error tracking" in tools[0].instructions
+    assert "crash reporting" in tools[0].instructions
+    assert len({t.instructions for t in tools}) == 1
+    catalog = Catalog(lambda: (1, tools))
+    assert catalog.search("crash reporting", 3)[0].entry.namespace == "sentry"
