@@ -159,6 +159,83 @@ def keys_rotate(config: ConfigOption = None) -> None:
         store.close()
     typer.echo(f"active key {active.kid}; {len(published) - 1} retired key(s) still published")
 
+consents_app = typer.Typer(help="OAuth clients users approved on the consent page.", no_args_is_help=True)
+app.add_typer(consents_app, name="consents")
+ConsentUserOption = Annotated[str, typer.Option("--user", help="A user's id, or their email.")]
+
+
+def _known_user_id(store: Store, user: str) -> str | None:
+    """The id behind an email without creating a user for a typo; an id is taken as given."""
+    from sqlalchemy import select
+
+    from portal.identity import normalise_email
+    from portal.store import User
+
+    if "@" not in user:
+        return user
+    with store.session() as session:
+        found: str | None = session.scalar(select(User.id).where(User.email == normalise_email(user)))
+        return found
+
+
+@consents_app.command("list")
+def consents_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's (an id, or an email).")] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List approvals, newest first: user id, client, its self-chosen name, redirect URI, scopes."""
+    from dataclasses import asdict
+
+    from portal.oauth.storage import OAuthStore
+    from portal.runtime import store_for
+
+    store = store_for(_config(config))
+    try:
+        oauth = OAuthStore(store)
+        user_id = _known_user_id(store, user) if user else None
+        found = [] if user and user_id is None else anyio.run(oauth.consents, user_id)
+        names = {c.client_id: anyio.run(oauth.client, c.client_id) for c in found}
+    finally:
+        store.close()
+    named = {client_id: (meta or ({}, False))[0].get("client_name") for client_id, meta in names.items()}
+    if as_json:
+        rows = [{**asdict(c), "approved_at": c.approved_at.isoformat(),
+                 "client_name": named[c.client_id]} for c in found]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for c in found:
+        name = json.dumps(named[c.client_id]) if named[c.client_id] else "(unnamed)"
+        typer.echo(
+            f"{c.approved_at.isoformat()}  {c.user_id}  {c.client_id} {name}  {c.redirect_uri}  "
+            f"scopes: {' '.join(c.scopes)}"
+        )
+
+
+@consents_app.command("revoke")
+def consents_revoke(
+    user: ConsentUserOption,
+    client: Annotated[str, typer.Option("--client", help="The client_id (see `portal consents list`).")],
+    config: ConfigOption = None,
+) -> None:
+    """Forget a user's approval of a client and revoke every token and code the client holds for them."""
+    from portal.oauth.storage import OAuthStore
+    from portal.runtime import store_for
+
+    store = store_for(_config(config))
+    try:
+        user_id = _known_user_id(store, user)
+        done = None if user_id is None else anyio.run(OAuthStore(store).revoke_consent, user_id, client)
+    finally:
+        store.close()
+    if done is None or not (done.consents or done.families or done.codes):
+        typer.echo(f"error: no consent or token of client {client} for user {user}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"revoked client {client} for user {user_id}: {done.consents} consent(s), {done.families} login(s) "
+        f"with their tokens, {done.codes} unused code(s); the next login asks again"
+    )
+
 
 @app.command()
 def tools(config: ConfigOption = None, as_json: JsonOption = False) -> None:
