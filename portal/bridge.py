@@ -20,6 +20,7 @@ from portal.catalog import Catalog, CatalogEntry
 from portal.identity import USER_META_KEY
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output
+from portal.tool_errors import argument_problem, clean_error_text, tool_failure
 from sandbox import ToolCallFailed
 
 __all__ = ["RegistryBridge", "result_value"]
@@ -67,25 +68,35 @@ class RegistryBridge:
         self._may_use = may_use
 
     def tool_names(self) -> dict[str, list[str]]:
-        """Namespace to tool names: what the code may call."""
+        """Namespace to the Python names of the tools this caller may use: all the code can see.
+
+        A tool the caller may not use is left out, and a namespace with none is
+        absent, so ``print(ns)``, suggestions and errors never name it.
+        """
         names: dict[str, list[str]] = {}
         for entry in self._catalog.entries():
-            names.setdefault(entry.namespace, []).append(entry.tool.name)
+            if self._may_use(self._principal, entry):
+                names.setdefault(entry.namespace, []).append(entry.python_name)
         return names
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         entry = self._catalog.get(name)
-        if entry is None:
+        # Checked here, in the host, on every call. A forbidden tool gets the answer a
+        # nonexistent one gets, so refusals do not tell the caller which tools exist.
+        if entry is None or not self._may_use(self._principal, entry):
             raise ToolCallFailed(f"no tool named {name}: find tools with portal_codemode_search")
-        if not self._may_use(self._principal, entry):  # checked here, in the host, on every call
-            raise ToolCallFailed(
-                f"permission denied: you may not use {name}; ask an administrator for access, "
-                "or find tools you may use with portal_codemode_search"
-            )
+        upstream_arguments = entry.upstream_arguments(arguments)
+        problem = argument_problem(entry.tool.input_schema, upstream_arguments)
+        if problem is not None:  # said here, with the signature, before the call leaves the portal
+            raise ToolCallFailed(tool_failure(name, problem, entry.signature))
         try:
-            result = await self._registry.call(entry.namespace, entry.tool.name, arguments, dict(self._meta))
+            result = await self._registry.call(
+                entry.namespace, entry.tool.name, upstream_arguments, dict(self._meta)
+            )
         except UpstreamError as exc:
-            raise ToolCallFailed(f"{name} could not run: {exc}") from None
+            reason = clean_error_text(str(exc))
+            unavailable = f"its server is unavailable ({reason}); try again later"
+            raise ToolCallFailed(tool_failure(name, unavailable)) from None
         if result.is_error:
-            raise ToolCallFailed(f"{name} failed: {error_text(result)}")
+            raise ToolCallFailed(tool_failure(name, clean_error_text(error_text(result)), entry.signature))
         return result_value(result, entry.tool)

@@ -6,31 +6,55 @@ started, failed, or sent ``tools/list_changed``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import mcp_types as types
 import numpy as np
 
+from portal import naming
+from portal.naming import NameTable
 from portal.registry import UpstreamTool
 from portal.search import SearchDocument, ToolIndex
-from portal.signatures import one_line_doc, render_signature
+from portal.signatures import one_line_doc, parameter_table, render_signature
 
 __all__ = ["Catalog", "CatalogEntry", "SearchHit"]
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """One callable tool as the sandbox and search see it."""
+    """One callable tool as the sandbox and search see it.
+
+    ``python_name`` is what code calls (``get_sum``), unique in its namespace;
+    ``tool.name`` is the upstream's own name (``get-sum``), which calls go out with.
+    """
 
     namespace: str
     tool: types.Tool
     signature: str
+    python_name: str = ""
+    parameters: NameTable = field(default_factory=lambda: NameTable((), naming.Kind.PARAMETER))
+
+    def __post_init__(self) -> None:
+        if not self.python_name:  # built by hand (tests, tools): the name as it maps alone
+            object.__setattr__(self, "python_name", naming.python_name(self.tool.name, naming.Kind.TOOL))
+        if not self.parameters.items() and (self.tool.input_schema or {}).get("properties"):
+            object.__setattr__(self, "parameters", parameter_table(self.tool))
 
     @property
     def name(self) -> str:
+        """``namespace.python_name``: the name search shows and code calls."""
+        return f"{self.namespace}.{self.python_name}"
+
+    @property
+    def original_name(self) -> str:
+        """``namespace.tool``: the upstream tool's own name."""
         return f"{self.namespace}.{self.tool.name}"
+
+    def upstream_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """Keyword arguments by their Python names, keyed by the upstream's property names."""
+        return self.parameters.to_original(arguments)
 
     def annotations(self) -> dict[str, Any]:
         if self.tool.annotations is None:
@@ -61,17 +85,23 @@ class Catalog:
         self._version = -1
         self._entries: list[CatalogEntry] = []
         self._by_name: dict[str, CatalogEntry] = {}
+        self._collisions: list[naming.Collision] = []
         self._index = ToolIndex([])
 
     def _refresh(self) -> None:
         version, tools = self._source()
         if version == self._version:
             return
-        entries = [CatalogEntry(t.namespace, t.tool, render_signature(t.namespace, t.tool)) for t in tools]
+        entries, collisions = _entries(tools)
         server_texts = {t.namespace: t.instructions for t in tools}
         self._index = ToolIndex([_document(e, server_texts.get(e.namespace, "")) for e in entries])
-        self._entries, self._version = entries, version
+        self._entries, self._version, self._collisions = entries, version, collisions
         self._by_name = {entry.name: entry for entry in entries}
+
+    def collisions(self) -> list[naming.Collision]:
+        """Upstream names that mapped to one Python name, and the names each got instead."""
+        self._refresh()
+        return list(self._collisions)
 
     def entries(self) -> list[CatalogEntry]:
         self._refresh()
@@ -88,6 +118,29 @@ class Catalog:
         self._refresh()
         mask = None if allowed is None else np.array([allowed(e) for e in self._entries], dtype=bool)
         return [SearchHit(self._entries[i], score) for i, score in self._index.search(query, limit, mask)]
+
+
+def _entries(tools: list[UpstreamTool]) -> tuple[list[CatalogEntry], list[naming.Collision]]:
+    """Entries with Python names unique per namespace (`portal.naming`), in the registry's order."""
+    by_namespace: dict[str, dict[str, types.Tool]] = {}
+    for upstream in tools:  # a server listing one name twice: the first one counts
+        by_namespace.setdefault(upstream.namespace, {}).setdefault(upstream.tool.name, upstream.tool)
+    tables = {
+        namespace: NameTable(listed, naming.Kind.TOOL, where=namespace)
+        for namespace, listed in by_namespace.items()
+    }
+    collisions = [collision for table in tables.values() for collision in table.collisions]
+    entries = []
+    for namespace, listed in by_namespace.items():
+        for tool in listed.values():
+            python = tables[namespace].python(tool.name)
+            parameters = parameter_table(tool)
+            collisions.extend(
+                replace(c, where=f"{namespace}.{python} parameters") for c in parameters.collisions
+            )
+            signature = render_signature(namespace, tool, name=python, parameters=parameters)
+            entries.append(CatalogEntry(namespace, tool, signature, python, parameters))
+    return entries, collisions
 
 
 def _document(entry: CatalogEntry, server_text: str = "") -> SearchDocument:

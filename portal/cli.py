@@ -239,18 +239,32 @@ def consents_revoke(
 
 @app.command()
 def tools(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """List every tool of every server, and each server's state."""
+    """List every tool of every server, and each server's state.
+
+    Tools appear under their Python names (portal/naming.py); a tool whose upstream
+    name differs says so, and names that collided after mapping are reported.
+    """
     _quiet_logs()
 
     async def work(runtime: PortalRuntime) -> None:
         statuses = runtime.registry.statuses()
         entries = runtime.catalog.entries()
+        collisions = runtime.catalog.collisions()
         if as_json:
             payload = {
                 "servers": [s.__dict__ for s in statuses],
                 "tools": [
-                    {"name": e.name, "signature": e.signature, "annotations": e.annotations()}
+                    {
+                        "name": e.name,
+                        "upstream_name": e.original_name,
+                        "signature": e.signature,
+                        "annotations": e.annotations(),
+                    }
                     for e in entries
+                ],
+                "collisions": [
+                    {"where": c.where, "python_name": c.python_name, "names": c.assignments()}
+                    for c in collisions
                 ],
             }
             typer.echo(json.dumps(payload, indent=2))
@@ -258,8 +272,11 @@ def tools(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         for status in statuses:
             detail = f" - {status.error}" if status.error else ""
             typer.echo(f"# {status.namespace}: {status.state}, {status.tool_count} tools{detail}")
+        for collision in collisions:
+            typer.echo(f"# name collision in {collision.describe()}")
         for entry in entries:
-            typer.echo(entry.signature)
+            renamed = f"  # upstream: {entry.tool.name}" if entry.tool.name != entry.python_name else ""
+            typer.echo(entry.signature + renamed)
 
     _with_runtime(_config(config), work)
 

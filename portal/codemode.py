@@ -149,7 +149,8 @@ class CodeMode:
         self.kept_results = KeptResults()
 
     def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
-        return self.permissions.allows(principal, entry.name, entry.annotations())
+        aliases = (entry.original_name,) if entry.original_name != entry.name else ()
+        return self.permissions.allows(principal, entry.name, entry.annotations(), aliases)
 
     @staticmethod
     def user_id(principal: Principal | None) -> str:

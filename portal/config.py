@@ -9,7 +9,6 @@ variables with the ``PORTAL_`` prefix override top-level scalars, for example
 from __future__ import annotations
 
 import os
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +25,7 @@ from pydantic import (
 )
 
 import sandbox
+from portal import naming
 from portal.permissions import PermissionRule
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "load_config",
 ]
 
-NAMESPACE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ENV_PREFIX = "PORTAL_"
 
 
@@ -115,10 +114,9 @@ class ServerConfig(_Strict):
     @field_validator("namespace")
     @classmethod
     def _valid_namespace(cls, value: str) -> str:
-        if not NAMESPACE_PATTERN.match(value):
-            raise ValueError("namespace must be lower-case letters, digits and '_', starting with a letter")
-        if value in {"portal", "print", "json"}:
-            raise ValueError(f"namespace {value!r} is reserved")
+        problem = naming.namespace_problem(value)  # the one owner of what names may be
+        if problem is not None:
+            raise ValueError(f"{problem}; for example {naming.namespace_for(value)!r}")
         return value
 
 
@@ -328,12 +326,32 @@ class PortalConfig(_Strict):
     @field_validator("servers")
     @classmethod
     def _unique_namespaces(cls, servers: list[ServerConfig]) -> list[ServerConfig]:
-        seen: set[str] = set()
-        for server in servers:
+        seen: dict[str, int] = {}
+        for index, server in enumerate(servers):
             if server.namespace in seen:
-                raise ValueError(f"namespace {server.namespace!r} is declared twice")
-            seen.add(server.namespace)
+                raise ValueError(
+                    f"namespace {server.namespace!r} is declared twice: servers.{seen[server.namespace]} "
+                    f"and servers.{index}"
+                )
+            seen[server.namespace] = index
         return servers
+
+    @model_validator(mode="after")
+    def _direct_names_cannot_collide(self) -> PortalConfig:
+        """In direct mode ``a`` + ``b_c`` and ``a_b`` + ``c`` would both be ``a_b_c`` (`portal.naming`)."""
+        if self.codemode:
+            return self
+        clash = naming.direct_mode_clash(server.namespace for server in self.servers)
+        if clash is not None:
+            where = {server.namespace: index for index, server in enumerate(self.servers)}
+            short, long = clash
+            rest = long[len(short) + 1 :]
+            raise ValueError(
+                f"servers.{where[short]} (namespace {short!r}) and servers.{where[long]} (namespace "
+                f"{long!r}) can give the same direct-mode tool name: a tool '{rest}_x' of {short!r} and "
+                f"a tool 'x' of {long!r} are both '{long}_x'; rename one namespace, or use Code Mode"
+            )
+        return self
 
     def base_url(self) -> str:
         """The URL clients use to reach the portal, without a trailing slash."""

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from portal import __version__
 from portal.auth import current_principal
 from portal.bridge import error_text
-from portal.catalog import Catalog
+from portal.catalog import Catalog, CatalogEntry
 from portal.codemode import (
     EXECUTE_DESCRIPTION,
     EXECUTE_INPUT_SCHEMA,
@@ -30,6 +30,7 @@ from portal.codemode import (
     CodeMode,
 )
 from portal.identity import USER_META_KEY
+from portal.naming import direct_name
 from portal.registry import Registry, UpstreamError
 
 __all__ = ["build_mcp_server", "codemode_tools", "direct_name"]
@@ -69,10 +70,6 @@ def codemode_tools() -> list[types.Tool]:
     ]
 
 
-def direct_name(namespace: str, tool: str) -> str:
-    return f"{namespace}_{tool}"
-
-
 def _text_result(text: str, is_error: bool = False) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=is_error)
 
@@ -96,13 +93,19 @@ class _Handlers:
     ) -> types.ListToolsResult:
         if self.codemode_enabled:
             return types.ListToolsResult(tools=codemode_tools())
+        principal = current_principal()  # only the tools this caller may use, as for search
         return types.ListToolsResult(
-            tools=[self._direct_tool(e.namespace, e.tool) for e in self.catalog.entries()]
+            tools=[
+                self._direct_tool(entry)
+                for entry in self.catalog.entries()
+                if self.codemode.may_use(principal, entry)
+            ]
         )
 
     @staticmethod
-    def _direct_tool(namespace: str, tool: types.Tool) -> types.Tool:
-        return tool.model_copy(update={"name": direct_name(namespace, tool.name)})
+    def _direct_tool(entry: CatalogEntry) -> types.Tool:
+        """The upstream tool under its direct-mode name; arguments keep the upstream's property names."""
+        return entry.tool.model_copy(update={"name": direct_name(entry.namespace, entry.python_name)})
 
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = params.arguments or {}
@@ -131,7 +134,7 @@ class _Handlers:
 
     async def _call_direct(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
         entry = next(
-            (e for e in self.catalog.entries() if direct_name(e.namespace, e.tool.name) == name), None
+            (e for e in self.catalog.entries() if direct_name(e.namespace, e.python_name) == name), None
         )
         principal = current_principal()
         if entry is None or not self.codemode.may_use(principal, entry):

@@ -45,10 +45,13 @@ class PermissionRule(BaseModel):
     def applies_to(self, groups: Sequence[str]) -> bool:
         return EVERYONE in self.groups or any(group in self.groups for group in groups)
 
-    def grants(self, name: str, annotations: dict[str, Any]) -> bool:
-        if not any(fnmatchcase(name, pattern) for pattern in self.tools):
+    def grants(self, name: str, annotations: dict[str, Any], aliases: Sequence[str] = ()) -> bool:
+        """``aliases`` are other names of the same tool (its upstream name): a pattern may use any,
+        and an exclusion that matches any of them wins."""
+        names = (name, *aliases)
+        if not any(fnmatchcase(n, pattern) for n in names for pattern in self.tools):
             return False
-        if any(fnmatchcase(name, pattern) for pattern in self.exclude):
+        if any(fnmatchcase(n, pattern) for n in names for pattern in self.exclude):
             return False
         return all(_hint(annotations, hint) == wanted for hint, wanted in self.annotations.items())
 
@@ -75,10 +78,18 @@ class Permissions:
     def enforced(self) -> bool:
         return self._rules is not None
 
-    def allows(self, principal: Principal | None, name: str, annotations: dict[str, Any]) -> bool:
-        """May ``principal`` use the tool ``name`` (``namespace.tool``) with these annotations?"""
+    def allows(
+        self, principal: Principal | None, name: str, annotations: dict[str, Any], aliases: Sequence[str] = ()
+    ) -> bool:
+        """May ``principal`` use the tool ``name`` (``namespace.tool``) with these annotations?
+
+        ``aliases``: the tool's upstream name when it differs from its Python name
+        (``everything.get-sum`` for ``everything.get_sum``, `portal.naming`).
+        """
         if self._rules is None:
             return True
         if principal is None:
             return False
-        return any(r.applies_to(principal.groups) and r.grants(name, annotations) for r in self._rules)
+        return any(
+            r.applies_to(principal.groups) and r.grants(name, annotations, aliases) for r in self._rules
+        )

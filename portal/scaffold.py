@@ -13,6 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from portal.naming import namespace_problem
+
 __all__ = ["ScaffoldError", "ScaffoldResult", "new_server", "project_root"]
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
@@ -66,7 +68,7 @@ def _rewrite(path: Path, renames: list[tuple[str, str]]) -> None:
 
 
 def _check_name(name: str, root: Path) -> None:
-    if not NAME_PATTERN.match(name) or name in RESERVED:
+    if not NAME_PATTERN.match(name) or name in RESERVED or namespace_problem(name) is not None:
         raise ScaffoldError(
             f"invalid server name {name!r}: use 2-31 lower-case letters, digits or '_', starting with a "
             f"letter, and not one of {', '.join(sorted(RESERVED))}"

@@ -9,13 +9,16 @@ exotic degrades to ``Any`` rather than failing.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import mcp_types as types
 
-__all__ = ["is_wrapped_output", "one_line_doc", "render_signature", "schema_type"]
+from portal.naming import Kind, NameTable, python_name
+
+__all__ = ["is_wrapped_output", "one_line_doc", "parameter_table", "render_signature", "schema_type"]
 
 _PRIMITIVES = {
     "string": "str",
@@ -30,6 +33,12 @@ _MAX_DEPTH = 4
 _MAX_DOC = 120
 _MAX_LITERALS = 6
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.;]\s")
+# Generated sections of OpenAPI-derived and docstring-style descriptions.
+_BOILERPLATE = re.compile(
+    r"(?:^|\s|\W)(?=(?:Error Responses?|Responses?|Args|Arguments|Parameters|Params|Returns|Raises|"
+    r"Examples?|Usage|Notes?)\s*:)|\n\s*#{1,6}\s|\n\s*[-*]\s",
+)
+_HEADING = re.compile(r"#{1,6}[ \t]+")
 
 
 def schema_type(schema: Any, defs: Mapping[str, Any] | None = None, depth: int = 0) -> str:
@@ -43,9 +52,9 @@ def schema_type(schema: Any, defs: Mapping[str, Any] | None = None, depth: int =
         values = schema["enum"]
         if len(values) > _MAX_LITERALS:  # a long enumeration costs more context than it helps
             return _PRIMITIVES.get(str(schema.get("type")), "str")
-        return "Literal[" + ", ".join(json.dumps(value) for value in values) + "]"
+        return "Literal[" + ", ".join(_python_literal(value) for value in values) + "]"
     if "const" in schema:
-        return f"Literal[{json.dumps(schema['const'])}]"
+        return f"Literal[{_python_literal(schema['const'])}]"
     for key in ("anyOf", "oneOf"):
         if isinstance(schema.get(key), list):
             return _union(schema_type(part, defs, depth + 1) for part in schema[key])
@@ -102,42 +111,83 @@ def return_type(tool: types.Tool) -> str:
 
 
 def one_line_doc(description: str | None) -> str:
-    """The first sentence or line of a description, shortened for a search result."""
+    """The first sentence or line of a description, shortened for a search result.
+
+    Third-party descriptions often carry generated sections ("Error Responses:
+    400: Bad request", "Args:", a Markdown heading): the one-line doc stops
+    before them; the full description stays in the tool's detail.
+    """
     text = (description or "").strip()
+    heading = _HEADING.match(text)
+    if heading is not None:  # a Markdown title line is the summary
+        text = text[heading.end() :].split("\n", 1)[0]
     if not text:
         return ""
     paragraph = text.split("\n\n", 1)[0]
+    section = _BOILERPLATE.search(paragraph)
+    if section is not None and section.start() > 0:
+        paragraph = paragraph[: section.start()]
     line = " ".join(paragraph.split())
-    line = _SENTENCE_END.split(line, maxsplit=1)[0].rstrip(".")
+    line = _SENTENCE_END.split(line, maxsplit=1)[0].rstrip(".:; ")
     return line if len(line) <= _MAX_DOC else line[: _MAX_DOC - 1].rstrip() + "…"
 
 
-def render_parameters(tool: types.Tool) -> str:
+def parameter_table(tool: types.Tool) -> NameTable:
+    """The tool's input properties as keyword names: ``user-id`` -> ``user_id``, and back."""
+    properties = (tool.input_schema or {}).get("properties") or {}
+    names = [name for name in properties if isinstance(name, str)] if isinstance(properties, Mapping) else []
+    return NameTable(names, Kind.PARAMETER, where=f"parameters of {tool.name}")
+
+
+def render_parameters(tool: types.Tool, parameters: NameTable | None = None) -> str:
     schema = tool.input_schema or {}
     properties: Mapping[str, Any] = schema.get("properties") or {}
     required = set(schema.get("required") or [])
     defs = schema.get("$defs", {})
+    table = parameters or parameter_table(tool)
     mandatory, optional = [], []
     for name, prop in properties.items():
         annotation = schema_type(prop, defs)
+        keyword = table.python(name)
         if name in required:
-            mandatory.append(f"{name}: {annotation}")
+            mandatory.append(f"{keyword}: {annotation}")
         else:
             default = prop.get("default") if isinstance(prop, Mapping) else None
-            optional.append(f"{name}: {annotation} = {_python_literal(default)}")
+            optional.append(f"{keyword}: {annotation} = {_python_literal(default)}")
     return ", ".join(mandatory + optional)
 
 
 def _python_literal(value: Any) -> str:
+    """Python source for a JSON value: ``true`` -> ``True``, strings quoted."""
     if value is None or isinstance(value, bool):
         return repr(value)
-    if isinstance(value, str | int | float):
-        return json.dumps(value) if isinstance(value, str) else repr(value)
-    return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "None"  # JSON has no infinities; a schema that claims one gets no default shown
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_python_literal(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_python_literal(v)}" for k, v in value.items()) + "}"
+    return "None"
 
 
-def render_signature(namespace: str, tool: types.Tool, with_doc: bool = True) -> str:
-    """``namespace.tool(params) -> type  # doc``."""
-    signature = f"{namespace}.{tool.name}({render_parameters(tool)}) -> {return_type(tool)}"
+def render_signature(
+    namespace: str,
+    tool: types.Tool,
+    with_doc: bool = True,
+    *,
+    name: str | None = None,
+    parameters: NameTable | None = None,
+) -> str:
+    """``namespace.tool(params) -> type  # doc``, in the Python names code calls.
+
+    ``name`` is the tool's Python name (default: `portal.naming.python_name` of its
+    MCP name; the catalog passes the one unique in its namespace).
+    """
+    shown = name or python_name(tool.name, Kind.TOOL)
+    signature = f"{namespace}.{shown}({render_parameters(tool, parameters)}) -> {return_type(tool)}"
     doc = one_line_doc(tool.description) if with_doc else ""
     return f"{signature}  # {doc}" if doc else signature

@@ -76,12 +76,12 @@ async def test_search_hides_tools_the_caller_cannot_use(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_execute_refuses_a_forbidden_call_in_the_host_with_a_clear_error(tmp_path: Path) -> None:
+async def test_execute_refuses_a_forbidden_call_as_if_the_tool_did_not_exist(tmp_path: Path) -> None:
     code = 'gitlab.create_issue(project="infra/api", title="From the portal")["title"]'
     async with open_runtime(config(tmp_path)) as runtime:
         refused = await runtime.codemode.execute(code, who("dev"))
         granted = await runtime.codemode.execute(code, who("release-managers"))
     refused_answer = json.loads(refused.text)
-    assert refused_answer["error"]["type"] == "ToolError"
-    assert "permission denied: you may not use gitlab.create_issue" in refused_answer["error"]["message"]
+    assert refused_answer["error"]["type"] == "AttributeError"
+    assert "'gitlab' has no tool 'create_issue'" in refused_answer["error"]["message"]
     assert json.loads(granted.text)["value"] == "From the portal"
