@@ -39,7 +39,7 @@ class _Gitlab(gitlab.Gitlab):
         return super().http_request(*args, obey_rate_limit=obey_rate_limit, **kwargs)  # type: ignore[misc]
 
 
-def status_message(code: int | None, server_message: str, what: str, hint: str) -> str:
+def status_message(code: int | None, server_message: str, what: str, hint: str, project: str = "") -> str:
     """The text of a BackendError for an HTTP failure (public for tests)."""
     if code == 401:
         return (
@@ -49,16 +49,22 @@ def status_message(code: int | None, server_message: str, what: str, hint: str) 
     if code == 403:
         return f"GitLab answered 403 for {what}: the token lacks permission (writes need the api scope)"
     if code == 404 and "Project Not Found" in server_message:
-        return (
-            f"GitLab answered 404 for {what}: no such project; check the path with list_projects(search=...)"
-        )
+        return f"GitLab has no project '{project}' (404): {_find_project(project)}"
     if code == 404:
-        return f"GitLab answered 404 for {what}: {hint}"
+        return f"GitLab found no {what} (404): {hint}"
     if code == 429:
         return "GitLab is rate-limiting this token (429 Too Many Requests): wait a minute, then retry"
     if code is not None and code >= 500:
         return f"GitLab failed with {code} on {what}: a server-side error, retry later"
     return f"GitLab refused the request for {what} ({code}: {server_message}): check the arguments"
+
+
+def _find_project(project: str) -> str:
+    """How to find the project a 404 could not: search by the last part of its path."""
+    term = project.rstrip("/").rsplit("/", 1)[-1]
+    if not term or term.isdigit():
+        return "list the projects and their ids with list_projects()"
+    return f"list candidates with list_projects(search='{term}')"
 
 
 class GitLabClient:
@@ -71,20 +77,20 @@ class GitLabClient:
         )
 
     @contextmanager
-    def _translated(self, what: str, hint: str = "check the identifier") -> Iterator[None]:
+    def _translated(self, what: str, hint: str = "check the identifier", project: str = "") -> Iterator[None]:
         try:
             yield
         except GitlabError as exc:
             message = str(exc.error_message or "")
-            raise BackendError(status_message(exc.response_code, message, what, hint)) from None
+            raise BackendError(status_message(exc.response_code, message, what, hint, project)) from None
         except requests.Timeout:
             raise BackendError(
-                f"GitLab at {self._url} did not answer within {self._timeout:g} s: "
-                "retry later or raise GITLAB_TIMEOUT"
+                f"GitLab did not answer within {self._timeout:g} s: retry later or raise GITLAB_TIMEOUT"
             ) from None
         except requests.RequestException:
+            # No URL in the message: the model cannot fix it and must not learn internal hosts.
             raise BackendError(
-                f"Cannot connect to GitLab at {self._url}: check GITLAB_URL and that the server is up"
+                "Cannot connect to GitLab: check GITLAB_URL and that the server is up"
             ) from None
 
     def _project(self, project: str) -> Any:
@@ -100,7 +106,7 @@ class GitLabClient:
         return [_project_summary(p.attributes) for p in found]
 
     def get_project(self, project: str) -> m.Project:
-        with self._translated(f"project '{project}'"):
+        with self._translated(f"project '{project}'", project=project):
             raw = self._gl.projects.get(project).attributes
         keys = ("name", "topics", "star_count", "forks_count", "open_issues_count", "archived", "created_at")
         return {**_project_summary(raw), **{k: raw.get(k) for k in keys}}  # type: ignore[typeddict-item]
@@ -110,25 +116,25 @@ class GitLabClient:
     def list_merge_requests(
         self, project: str, state: str, page: int, per_page: int
     ) -> list[m.MergeRequestSummary]:
-        with self._translated(f"merge requests of '{project}'"):
+        with self._translated(f"merge requests of '{project}'", project=project):
             found = self._project(project).mergerequests.list(
                 state=state, page=page, per_page=per_page, get_all=False
             )
         return [_mr_summary(x.attributes) for x in found]
 
     def get_merge_request(self, project: str, iid: int) -> m.MergeRequest:
-        with self._translated(f"merge request !{iid} in '{project}'", _MR_HINT):
+        with self._translated(f"merge request !{iid} in '{project}'", _mr_hint(project), project):
             raw = self._project(project).mergerequests.get(iid).attributes
         return _merge_request(raw)
 
     def get_merge_request_changes(self, project: str, iid: int) -> list[m.FileChange]:
-        with self._translated(f"merge request !{iid} in '{project}'", _MR_HINT):
+        with self._translated(f"merge request !{iid} in '{project}'", _mr_hint(project), project):
             raw = self._project(project).mergerequests.get(iid, lazy=True).changes()
         keys = ("old_path", "new_path", "new_file", "deleted_file", "renamed_file", "diff")
         return [{k: c[k] for k in keys} for c in raw["changes"]]  # type: ignore[misc]
 
     def list_merge_request_notes(self, project: str, iid: int, page: int, per_page: int) -> list[m.Note]:
-        with self._translated(f"merge request !{iid} in '{project}'", _MR_HINT):
+        with self._translated(f"merge request !{iid} in '{project}'", _mr_hint(project), project):
             mr = self._project(project).mergerequests.get(iid, lazy=True)
             found = mr.notes.list(
                 sort="asc", order_by="created_at", page=page, per_page=per_page, get_all=False
@@ -136,7 +142,7 @@ class GitLabClient:
         return [_note(n.attributes) for n in found]
 
     def create_merge_request_note(self, project: str, iid: int, body: str) -> m.Note:
-        with self._translated(f"merge request !{iid} in '{project}'", _MR_HINT):
+        with self._translated(f"merge request !{iid} in '{project}'", _mr_hint(project), project):
             note = self._project(project).mergerequests.get(iid, lazy=True).notes.create({"body": body})
         return _note(note.attributes)
 
@@ -146,14 +152,14 @@ class GitLabClient:
         self, project: str, status: str | None, ref: str | None, page: int, per_page: int
     ) -> list[m.PipelineSummary]:
         filters = {k: v for k, v in (("status", status), ("ref", ref)) if v}
-        with self._translated(f"pipelines of '{project}'"):
+        with self._translated(f"pipelines of '{project}'", project=project):
             found = self._project(project).pipelines.list(
                 **filters, page=page, per_page=per_page, get_all=False
             )
         return [_pipeline_summary(p.attributes) for p in found]
 
     def get_pipeline(self, project: str, pipeline_id: int) -> m.Pipeline:
-        with self._translated(f"pipeline {pipeline_id} in '{project}'", _PIPELINE_HINT):
+        with self._translated(f"pipeline {pipeline_id} in '{project}'", _pipeline_hint(project), project):
             raw = self._project(project).pipelines.get(pipeline_id).attributes
         user = raw.get("user") or {}
         extra = {k: raw.get(k) for k in ("started_at", "finished_at", "duration", "queued_duration")}
@@ -163,16 +169,15 @@ class GitLabClient:
         self, project: str, pipeline_id: int, scope: str | None, page: int, per_page: int
     ) -> list[m.Job]:
         filters = {"scope": [scope]} if scope else {}
-        with self._translated(f"pipeline {pipeline_id} in '{project}'", _PIPELINE_HINT):
+        with self._translated(f"pipeline {pipeline_id} in '{project}'", _pipeline_hint(project), project):
             pipeline = self._project(project).pipelines.get(pipeline_id, lazy=True)
             found = pipeline.jobs.list(**filters, page=page, per_page=per_page, get_all=False)
         return [_job(j.attributes) for j in found]
 
     def get_job_log(self, project: str, job_id: int, tail_lines: int) -> str:
         """The job's log without ANSI colours or section markers; only the last `tail_lines` (0: all)."""
-        with self._translated(
-            f"job {job_id} in '{project}'", "list a pipeline's jobs with list_pipeline_jobs"
-        ):
+        hint = f"list a pipeline's jobs with list_pipeline_jobs(project='{project}', pipeline_id=...)"
+        with self._translated(f"job {job_id} in '{project}'", hint, project):
             raw = self._project(project).jobs.get(job_id, lazy=True).trace()
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
         lines = _ANSI.sub("", text).splitlines()
@@ -184,8 +189,11 @@ class GitLabClient:
         return self.get_project(project)["default_branch"] or "main"
 
     def get_file_content(self, project: str, file_path: str, ref: str) -> m.FileContent:
-        hint = "check the path (case-sensitive, no leading '/') and the ref with list_branches"
-        with self._translated(f"file '{file_path}' at '{ref}' in '{project}'", hint):
+        hint = (
+            "check the path (case-sensitive, no leading '/') and the ref with "
+            f"list_branches(project='{project}')"
+        )
+        with self._translated(f"file '{file_path}' at '{ref}' in '{project}'", hint, project):
             f = self._project(project).files.get(file_path=file_path, ref=ref)
             content = f.decode()
         text = content.decode("utf-8") if isinstance(content, bytes) else str(content)
@@ -199,14 +207,18 @@ class GitLabClient:
 
     def list_commits(self, project: str, ref: str | None, page: int, per_page: int) -> list[m.CommitSummary]:
         filters = {"ref_name": ref} if ref else {}
-        with self._translated(f"commits of '{project}'", "check the ref with list_branches"):
+        with self._translated(
+            f"commits of '{project}'", f"check the ref with list_branches(project='{project}')", project
+        ):
             found = self._project(project).commits.list(
                 **filters, page=page, per_page=per_page, get_all=False
             )
         return [_commit_summary(c.attributes) for c in found]
 
     def get_commit(self, project: str, sha: str) -> m.Commit:
-        with self._translated(f"commit '{sha}' in '{project}'", "list commits with list_commits"):
+        with self._translated(
+            f"commit '{sha}' in '{project}'", f"list commits with list_commits(project='{project}')", project
+        ):
             raw = self._project(project).commits.get(sha).attributes
         stats = raw.get("stats") or {}
         return {
@@ -220,7 +232,7 @@ class GitLabClient:
 
     def list_branches(self, project: str, search: str | None, page: int, per_page: int) -> list[m.Branch]:
         filters = {"search": search} if search else {}
-        with self._translated(f"branches of '{project}'"):
+        with self._translated(f"branches of '{project}'", project=project):
             found = self._project(project).branches.list(
                 **filters, page=page, per_page=per_page, get_all=False
             )
@@ -228,7 +240,7 @@ class GitLabClient:
 
     def search_code(self, query: str, project: str | None, page: int, per_page: int) -> list[m.SearchHit]:
         opts = {"page": page, "per_page": per_page}
-        with self._translated(f"code search in '{project or 'all projects'}'"):
+        with self._translated(f"code search in '{project or 'all projects'}'", project=project or ""):
             target = self._project(project) if project else self._gl
             hits = target.search(gitlab.const.SearchScope.BLOBS, query, **opts)
         keys = ("project_id", "path", "ref", "startline", "data")
@@ -240,14 +252,18 @@ class GitLabClient:
         self, project: str, state: str, labels: list[str] | None, search: str | None, page: int, per_page: int
     ) -> list[m.IssueSummary]:
         filters: dict[str, Any] = {k: v for k, v in (("labels", labels), ("search", search)) if v}
-        with self._translated(f"issues of '{project}'"):
+        with self._translated(f"issues of '{project}'", project=project):
             found = self._project(project).issues.list(
                 state=state, **filters, page=page, per_page=per_page, get_all=False
             )
         return [_issue_summary(i.attributes) for i in found]
 
     def get_issue(self, project: str, iid: int) -> m.Issue:
-        with self._translated(f"issue #{iid} in '{project}'", "list issues with list_issues"):
+        with self._translated(
+            f"issue #{iid} in '{project}'",
+            f"list issues with list_issues(project='{project}', state='all')",
+            project,
+        ):
             raw = self._project(project).issues.get(iid).attributes
         return {
             **_issue_summary(raw),
@@ -259,7 +275,7 @@ class GitLabClient:
         data: dict[str, Any] = {"title": title, "labels": labels}
         if description:
             data["description"] = description
-        with self._translated(f"project '{project}'"):
+        with self._translated(f"project '{project}'", project=project):
             raw = self._project(project).issues.create(data).attributes
         return {
             **_issue_summary(raw),
@@ -268,8 +284,12 @@ class GitLabClient:
         }
 
 
-_MR_HINT = "list the project's merge requests with list_merge_requests(project=..., state='all')"
-_PIPELINE_HINT = "list the project's pipelines with list_pipelines(project=...)"
+def _mr_hint(project: str) -> str:
+    return f"list its merge requests with list_merge_requests(project='{project}', state='all')"
+
+
+def _pipeline_hint(project: str) -> str:
+    return f"list its pipelines with list_pipelines(project='{project}')"
 
 
 def _user(raw: dict[str, Any] | None) -> str | None:

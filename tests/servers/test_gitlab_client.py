@@ -45,16 +45,14 @@ def test_commits_from_a_sha_are_that_commit_and_its_ancestors(gitlab_settings):
     assert client.list_commits("infra/api", "abcdef0123", 1, 5) == []
 
 
-def test_a_refused_connection_becomes_a_backend_error_naming_the_url():
+def test_a_refused_connection_becomes_a_backend_error_naming_the_setting_not_the_address():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed as soon as the block ends: nothing listens there
     client = GitLabClient(Settings(url=f"http://127.0.0.1:{port}", token=TOKEN, timeout=2))
     with pytest.raises(BackendError) as caught:
         client.list_projects(None, 1, 20)
-    assert str(caught.value) == (
-        f"Cannot connect to GitLab at http://127.0.0.1:{port}: check GITLAB_URL and that the server is up"
-    )
+    assert str(caught.value) == "Cannot connect to GitLab: check GITLAB_URL and that the server is up"
 
 
 @pytest.mark.parametrize(
@@ -67,3 +65,15 @@ def test_a_refused_connection_becomes_a_backend_error_naming_the_url():
 )
 def test_each_http_status_maps_to_a_message_with_cause_and_fix(code, expected):
     assert status_message(code, "", "project 'x'", "hint") == expected
+
+
+@pytest.mark.parametrize(
+    ("project", "fix"),
+    [
+        ("infra/ap", "list candidates with list_projects(search='ap')"),
+        ("4201", "list the projects and their ids with list_projects()"),
+    ],
+)
+def test_a_missing_project_is_named_with_a_search_that_finds_its_candidates(project, fix):
+    message = status_message(404, "404 Project Not Found", f"pipelines of '{project}'", "hint", project)
+    assert message == f"GitLab has no project '{project}' (404): {fix}"
