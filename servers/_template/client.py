@@ -97,12 +97,13 @@ class StatusPageClient:
             raise BackendError(_status_message(exc.response.status_code, what)) from None
         except httpx.TimeoutException:
             raise BackendError(
-                f"The status page at {self._url} did not answer within {self._timeout:g} s: "
+                f"The status page did not answer within {self._timeout:g} s: "
                 "retry later, or raise TEMPLATE_TIMEOUT"
             ) from None
         except httpx.TransportError:
+            # No URL in a message: the model cannot fix it, and it must not learn internal hosts.
             raise BackendError(
-                f"Cannot connect to the status page at {self._url}: check TEMPLATE_URL and that it is up"
+                "Cannot connect to the status page: check TEMPLATE_URL and that it is up"
             ) from None
 
 

@@ -21,7 +21,13 @@ Decisions a developer copying this file must make, per tool:
   use them to decide what needs a human's confirmation.
 - ERRORS: catch our BackendError and raise ToolError: the model gets
   `isError: true` with our message, never a traceback. Anything else that
-  escapes is a bug, and the SDK hides its text.
+  escapes is a bug, and the SDK hides its text. A message says what was wrong
+  and what to call next ("no service 'x' (404): list the ids with
+  list_services()"); it names the setting to fix (TEMPLATE_URL), never the
+  URL, host or port, and does not start with the tool's name (the portal adds it).
+- RESULT TYPES: one TypedDict per shape, with a clear class name (it is the
+  shape name a model reads, e.g. `Service`); nested shapes get their own class;
+  a field that may be missing is `NotRequired[...]`, one that may be null `X | None`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The template server and its fake: the same contract as every real server."""
 
+import socket
+
 import pytest
 from mcp import Client
 
@@ -79,3 +81,17 @@ async def test_a_bad_token_is_a_tool_error_without_the_token(settings):
         "(401): set TEMPLATE_TOKEN to a valid API token"
     )
     assert "sp-very-secret" not in result.model_dump_json()
+
+
+async def test_a_status_page_that_is_down_is_a_tool_error_naming_the_setting_not_the_address():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed when the block ends: nothing listens there
+    down = Settings(url=f"http://127.0.0.1:{port}", token="t", timeout=2)
+    async with Client(build_server(down)) as client:
+        result = await client.call_tool("list_services", {})
+    assert (result.is_error, result.content[0].text) == (
+        True,
+        "Error executing tool list_services: Cannot connect to the status page: "
+        "check TEMPLATE_URL and that it is up",
+    )
