@@ -18,6 +18,7 @@ import mcp_types as types
 from portal.auth import Principal
 from portal.catalog import Catalog, CatalogEntry
 from portal.identity import USER_META_KEY
+from portal.observed_shapes import recorded
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output
 from portal.tool_errors import argument_problem, clean_error_text, tool_failure
@@ -99,4 +100,4 @@ class RegistryBridge:
             raise ToolCallFailed(tool_failure(name, unavailable)) from None
         if result.is_error:
             raise ToolCallFailed(tool_failure(name, clean_error_text(error_text(result)), entry.signature))
-        return result_value(result, entry.tool)
+        return await recorded(self._registry, entry, result_value(result, entry.tool))

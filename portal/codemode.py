@@ -23,9 +23,11 @@ from portal.envelope import PORTAL_ERROR, ErrorEnvelope, portal_error_answer, re
 from portal.kept_results import RESULTS_NAMESPACE, KeptResults, ResultsBridge
 from portal.limits import limits_for
 from portal.metrics import PortalMetrics
+from portal.observed_shapes import observer_for
 from portal.permissions import Permissions
 from portal.ratelimit import Admission, RateLimited
 from portal.registry import Registry
+from portal.search_answer import MAX_FULL_DETAIL, brief_answer, full_contract
 
 __all__ = [
     "EXECUTE_DESCRIPTION",
@@ -41,16 +43,22 @@ SEARCH_TOOL = "portal_codemode_search"
 EXECUTE_TOOL = "portal_codemode_execute"
 MAX_QUERY_CHARS = 500
 MAX_SEARCH_LIMIT = 50
+SEARCH_DETAILS = ("brief", "full")
 ANONYMOUS_USER = "anonymous"
 logger = logging.getLogger(__name__)
 RATE_LIMITED = "RateLimited"  # an execution refused before it ran: too many per minute or at once
 
 SEARCH_DESCRIPTION = """\
 Find the tools that fit a task across every connected system (GitLab, ...). Returns Python \
-signatures with types, defaults and a one-line doc, best match first, e.g.
-  gitlab.get_job_log(project: str, job_id: int, tail_lines: int = 200) -> str  # Log of one CI job
-Search first, then call the tools from portal_codemode_execute. Query in plain words: \
-"why did the CI job fail", "merge request diff"."""
+signatures with types, defaults and a one-line doc, best match first, then the shape of each \
+result type once (field? is optional), e.g.
+  gitlab.get_project(project: str) -> Project  # Get one project
+  Project = {id: int, path: str, default_branch: str | None, ...}
+Use exactly those field names in your code. For a tool's whole contract (every parameter with \
+its description, enum values and default, the full result shape, annotations, an example call), \
+search its exact name as shown ("gitlab.get_project") or pass detail="full". Search first, then \
+call the tools from portal_codemode_execute. Query in plain words: "why did the CI job fail", \
+"merge request diff"."""
 
 EXECUTE_DESCRIPTION = """\
 Run Python code in a sandbox where each tool found by portal_codemode_search is a function \
@@ -79,6 +87,15 @@ SEARCH_INPUT_SCHEMA: dict[str, Any] = {
             "default": 10,
             "minimum": 1,
             "maximum": MAX_SEARCH_LIMIT,
+        },
+        "detail": {
+            "type": "string",
+            "enum": list(SEARCH_DETAILS),
+            "description": (
+                f'"full": the whole contract of each result (at most {MAX_FULL_DETAIL}); '
+                "a query that is a tool's exact name gets it anyway."
+            ),
+            "default": "brief",
         },
     },
     "required": ["query"],
@@ -169,15 +186,29 @@ class CodeMode:
             allowed=lambda entry: self.may_use(principal, entry),
         )
 
-    def search_text(self, query: str, limit: int, principal: Principal | None) -> str:
+    def search_text(self, query: str, limit: int, principal: Principal | None, detail: str = "brief") -> str:
+        """Signatures then result shapes; whole contracts for an exact tool name or ``detail="full"``."""
+        observer = observer_for(self._registry)
+        exact = self._exact_tool(query, principal)
+        if exact is not None:
+            return full_contract(exact, observer)
         hits = self.search(query, limit, principal)
         if not hits:
             return "No tool matches that query. Try other words, or fewer of them."
-        lines = [hit.entry.signature for hit in hits]
+        if detail == "full":
+            return "\n\n".join(full_contract(hit.entry, observer) for hit in hits[:MAX_FULL_DETAIL])
+        signatures, shapes = brief_answer([hit.entry for hit in hits], query, observer)
+        lines = signatures + shapes
         unavailable = [s.namespace for s in self._registry.statuses() if s.state == "failed"]
         if unavailable:
             lines.append(f"# unavailable now: {', '.join(unavailable)}")
         return "\n".join(lines)
+
+    def _exact_tool(self, query: str, principal: Principal | None) -> CatalogEntry | None:
+        """The tool whose name (as search shows it) the query is, if the caller may use it."""
+        name = query.strip().removesuffix("()")
+        entry = self._catalog.get(name)
+        return entry if entry is not None and self.may_use(principal, entry) else None
 
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
         """Run the code and answer; exactly one audit record is written whatever happens after the run."""

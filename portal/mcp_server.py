@@ -8,7 +8,7 @@ as a stack trace.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import mcp_types as types
 from mcp.server.lowlevel import Server
@@ -42,6 +42,7 @@ class _SearchArguments(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     limit: int = Field(default=10, ge=1, le=MAX_SEARCH_LIMIT)
+    detail: Literal["brief", "full"] = "brief"
 
 
 class _ExecuteArguments(BaseModel):
@@ -122,7 +123,9 @@ class _Handlers:
             parsed = _SearchArguments.model_validate(arguments)
         except ValidationError as exc:
             return _bad_arguments(SEARCH_TOOL, exc)
-        return _text_result(self.codemode.search_text(parsed.query, parsed.limit, current_principal()))
+        return _text_result(
+            self.codemode.search_text(parsed.query, parsed.limit, current_principal(), parsed.detail)
+        )
 
     async def _execute(self, arguments: dict[str, Any]) -> types.CallToolResult:
         try:

@@ -13,6 +13,7 @@ from portal.codemode import CodeMode
 from portal.config import PortalConfig
 from portal.identity import Identities
 from portal.metrics import PortalMetrics
+from portal.observed_shapes import observer_for
 from portal.permissions import Permissions
 from portal.registry import Registry
 from portal.store import Store, open_store
@@ -45,6 +46,7 @@ class PortalRuntime:
         catalog = Catalog(lambda: (registry.version, registry.tools()))
         metrics = PortalMetrics()
         store = store_for(config)
+        observer_for(registry).attach(store)  # result shapes learned in earlier runs
         identities = Identities(store)
         audit = AuditLog(store, store_code=config.audit.store_code)
         codemode = CodeMode(config, registry, catalog, metrics, audit, Permissions(config.permissions))

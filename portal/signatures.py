@@ -17,6 +17,7 @@ from typing import Any
 import mcp_types as types
 
 from portal.naming import Kind, NameTable, python_name
+from portal.shapes import result_shape
 
 __all__ = ["is_wrapped_output", "one_line_doc", "parameter_table", "render_signature", "schema_type"]
 
@@ -33,6 +34,7 @@ _MAX_DEPTH = 4
 _MAX_DOC = 120
 _MAX_LITERALS = 6
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.;]\s")
+_CLAUSE_END = re.compile(r"[,:;)](?=\s)|\s[-–—]\s")  # where a shortened doc may end
 # Generated sections of OpenAPI-derived and docstring-style descriptions.
 _BOILERPLATE = re.compile(
     r"(?:^|\s|\W)(?=(?:Error Responses?|Responses?|Args|Arguments|Parameters|Params|Returns|Raises|"
@@ -101,13 +103,8 @@ def is_wrapped_output(output_schema: Mapping[str, Any] | None) -> bool:
 
 
 def return_type(tool: types.Tool) -> str:
-    schema = tool.output_schema
-    if not schema:
-        return "Any"
-    defs = schema.get("$defs", {})
-    if is_wrapped_output(schema):
-        return schema_type(schema["properties"]["result"], defs)
-    return "dict"
+    """The result as a named shape (``list[ProjectSummary]``, `portal.shapes`); ``Any`` without a schema."""
+    return result_shape(tool.name, tool.output_schema).annotation
 
 
 def one_line_doc(description: str | None) -> str:
@@ -129,7 +126,27 @@ def one_line_doc(description: str | None) -> str:
         paragraph = paragraph[: section.start()]
     line = " ".join(paragraph.split())
     line = _SENTENCE_END.split(line, maxsplit=1)[0].rstrip(".:; ")
-    return line if len(line) <= _MAX_DOC else line[: _MAX_DOC - 1].rstrip() + "…"
+    return line if len(line) <= _MAX_DOC else _shorten(line, _MAX_DOC - 1) + "…"
+
+
+def _shorten(line: str, budget: int) -> str:
+    """``line`` cut to ``budget`` characters at its last clause boundary, else its last word boundary.
+
+    A boundary inside parentheses counts only when there is none outside them, so a
+    cut doc rarely leaves a parenthesis open; a boundary in the first half is too early.
+    """
+    head = line[: budget + 1]
+    clauses = [m.end() if m.group() == ")" else m.start() for m in _CLAUSE_END.finditer(head)]
+    clauses = [p for p in clauses if budget // 2 <= p <= budget]
+    words = [m.start() for m in re.finditer(r"\s", head) if budget // 2 <= m.start() <= budget]
+    for candidates in (_outside_parentheses(head, clauses), _outside_parentheses(head, words), words):
+        if candidates:
+            return head[: candidates[-1]].rstrip(" ,;:-(")
+    return line[:budget].rstrip()
+
+
+def _outside_parentheses(text: str, positions: list[int]) -> list[int]:
+    return [p for p in positions if text.count("(", 0, p) <= text.count(")", 0, p)]
 
 
 def parameter_table(tool: types.Tool) -> NameTable:

@@ -17,6 +17,7 @@ from portal.store.models import (
     ToolCallRecordRow,
     User,
 )
+from portal.store.observed_shapes import ObservedShapeRow
 
 __all__ = [
     "Base",
@@ -24,6 +25,7 @@ __all__ = [
     "OAuthClient",
     "OAuthCode",
     "OAuthConsent",
+    "ObservedShapeRow",
     "RefreshToken",
     "SigningKeyRecord",
     "Store",

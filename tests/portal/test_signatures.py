@@ -58,13 +58,40 @@ def test_optional_parameters_follow_required_ones_whatever_the_schema_order() ->
     )
 
 
-def test_an_object_output_renders_as_dict_and_is_not_treated_as_wrapped() -> None:
+def test_an_object_output_renders_as_a_named_shape_and_is_not_treated_as_wrapped() -> None:
     output = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
     assert not is_wrapped_output(output)
-    assert render_signature("x", tool({"type": "object"}, output), with_doc=False).endswith("-> dict")
+    assert render_signature("x", tool({"type": "object"}, output), with_doc=False).endswith(
+        "-> GetJobLogResult"
+    )
 
 
 def test_the_doc_is_the_first_sentence_and_is_shortened() -> None:
     assert one_line_doc("List projects. Paged with page and per_page.") == "List projects"
     assert one_line_doc("") == ""
     assert len(one_line_doc("word " * 100)) <= 120
+
+
+@pytest.mark.parametrize(
+    ("description", "expected"),
+    [
+        (
+            "Get one merge request by iid: description, assignees, reviewers, labels, merge status, "
+            "merged_at/merged_by, and its head pipeline",
+            "Get one merge request by iid: description, assignees, reviewers, labels, merge status, "
+            "merged_at/merged_by…",
+        ),
+        (
+            "The jobs of a pipeline in stage order: id (use with get_job_log), name, stage, status, "
+            "failure_reason (e.g. script_failure), duration",
+            "The jobs of a pipeline in stage order: id (use with get_job_log), name, stage, status…",
+        ),
+        ("word " * 40, ("word " * 24).strip() + "…"),
+    ],
+)
+def test_a_long_doc_is_cut_at_its_last_clause_or_word_boundary_never_mid_word(
+    description: str, expected: str
+) -> None:
+    doc = one_line_doc(description)
+    assert doc == expected
+    assert len(doc) <= 120
