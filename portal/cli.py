@@ -339,6 +339,11 @@ def search_eval(
     _with_runtime(_config(config), work)
 
 
+def _printable(text: str) -> str:
+    """Text a terminal can take: lone surrogates from model code shown as \\udXXX escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @app.command("exec")
 def exec_file(
     file: Annotated[Path, typer.Argument(help="Python file to run in the sandbox.")],
@@ -361,11 +366,11 @@ def exec_file(
             return
         result = outcome.result
         if result.stdout:
-            typer.echo(result.stdout.rstrip("\n"))
+            typer.echo(_printable(result.stdout.rstrip("\n")))
         if result.error:
-            typer.echo(f"{result.error.type}: {result.error.message}", err=True)
+            typer.echo(_printable(f"{result.error.type}: {result.error.message}"), err=True)
         elif result.value is not None:
-            typer.echo(json.dumps(result.value, indent=2, ensure_ascii=False, default=repr))
+            typer.echo(_printable(json.dumps(result.value, indent=2, ensure_ascii=False, default=repr)))
 
     _with_runtime(_config(config), work)
 

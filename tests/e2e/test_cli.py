@@ -164,6 +164,20 @@ def test_exec_runs_a_file_through_the_code_mode_path(config: Path, tmp_path: Pat
     assert json.loads(done.stdout) == {"ok": True, "value": ["pytest", True], "stdout": "", "error": None}
 
 
+@pytest.mark.parametrize("as_json", [True, False])
+def test_exec_survives_lone_surrogates_in_output_and_value(config: Path, tmp_path: Path, as_json: bool) -> None:
+    """Issue 10, item 2: `portal exec` crashed on print("\\ud800"); now it prints them escaped."""
+    program = tmp_path / "surrogates.py"
+    program.write_text('print("\\ud800")\n"\\udfff"\n')
+    done = portal("exec", str(program), *(["--json"] if as_json else []), config=config)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    if as_json:
+        assert json.loads(done.stdout)["value"] == "\udfff"
+    else:
+        assert "\\ud800" in done.stdout and "\\udfff" in done.stdout
+
+
 def test_exec_reports_a_missing_file_clearly(config: Path, tmp_path: Path) -> None:
     done = portal("exec", str(tmp_path / "missing.py"), config=config)
     assert done.returncode == 2
