@@ -101,17 +101,18 @@ class BackstageClient:
             raise BackendError(status_message(code, message, what, hint, retry), code) from None
         except httpx.TimeoutException:
             raise BackendError(
-                f"Backstage at {self._url} did not answer within {self._timeout:g} s: "
+                f"Backstage did not answer within {self._timeout:g} s: "
                 "retry later, or raise BACKSTAGE_TIMEOUT"
             ) from None
         except httpx.TransportError:
+            # Messages name the setting, never the URL: a model cannot fix it and must not learn hosts.
             raise BackendError(
-                f"Cannot connect to Backstage at {self._url}: check BACKSTAGE_URL (the backend root, "
-                "e.g. http://127.0.0.1:7007) and that the backend is up"
+                "Cannot connect to Backstage: check BACKSTAGE_URL (the backend root, not the frontend) "
+                "and that the backend is up"
             ) from None
         except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise BackendError(
-                f"Backstage at {self._url} answered {what} with malformed JSON: check that BACKSTAGE_URL "
+                f"Backstage answered {what} with malformed JSON: check that BACKSTAGE_URL "
                 "is the backend (not the frontend or a proxy login page), or retry later"
             ) from None
 
@@ -120,7 +121,7 @@ class BackstageClient:
         if isinstance(raw, dict) and all(k in raw for k in keys):
             return raw
         raise BackendError(
-            f"Backstage at {self._url} answered {what} without {', '.join(keys)}: check that BACKSTAGE_URL "
+            f"Backstage answered {what} without {', '.join(keys)}: check that BACKSTAGE_URL "
             "is the backend's catalog API (a newer or older Backstage, or a proxy in between?)"
         )
 

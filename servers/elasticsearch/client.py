@@ -18,7 +18,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, SerializationError, TransportError
@@ -43,14 +42,6 @@ class BackendError(Exception):
 
 class InputError(Exception):
     """The tool arguments cannot make a valid request; the message says which and how to fix it."""
-
-
-def _safe_url(url: str) -> str:
-    """The URL without any user:password@ part, for messages."""
-    parts = urlsplit(url.rstrip("/"))
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _es_reason(body: Any) -> tuple[str | None, str | None, str | None]:
@@ -159,7 +150,6 @@ def _flatten(properties: dict[str, Any], prefix: str = "") -> dict[str, str]:
 class ElasticsearchClient:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._url = _safe_url(settings.url)
         self._es: Elasticsearch | None = None
         self._lock = threading.Lock()  # tools run in worker threads; build the client once
 
@@ -187,31 +177,30 @@ class ElasticsearchClient:
             yield
         except UnsupportedProductError:
             raise BackendError(
-                f"The server at {self._url} answered without the X-Elastic-Product: Elasticsearch header, "
-                "so it is not Elasticsearch (or a proxy strips it): check ELASTICSEARCH_URL"
+                "The server at ELASTICSEARCH_URL answered without the X-Elastic-Product: Elasticsearch "
+                "header, so it is not Elasticsearch (or a proxy strips it): check ELASTICSEARCH_URL"
             ) from None
         except ApiError as exc:
             retry_after = exc.meta.headers.get("retry-after")
             raise BackendError(status_message(exc.meta.status, exc.body, retry_after, what, hint)) from None
         except ConnectionTimeout:
             raise BackendError(
-                f"Elasticsearch at {self._url} did not answer within {self._settings.timeout:g} s: "
+                f"Elasticsearch did not answer within {self._settings.timeout:g} s: "
                 "narrow the query (a smaller index pattern or time range) or raise ELASTICSEARCH_TIMEOUT, "
                 "then retry"
             ) from None
         except SerializationError:
             raise BackendError(
-                f"Elasticsearch at {self._url} sent a body that is not valid JSON for {what}: "
+                f"Elasticsearch sent a body that is not valid JSON for {what}: "
                 "a proxy or another service may answer at ELASTICSEARCH_URL; check it, or retry later"
             ) from None
         except TransportConnectionError:
             raise BackendError(
-                f"Cannot connect to Elasticsearch at {self._url}: "
-                "check ELASTICSEARCH_URL and that the cluster is up"
+                "Cannot connect to Elasticsearch: check ELASTICSEARCH_URL and that the cluster is up"
             ) from None
         except TransportError as exc:
             raise BackendError(
-                f"Talking to Elasticsearch at {self._url} failed ({type(exc).__name__})"
+                f"Talking to Elasticsearch failed ({type(exc).__name__}): check ELASTICSEARCH_URL, then retry"
             ) from None
 
     # --- searching ------------------------------------------------------------------

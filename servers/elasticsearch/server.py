@@ -189,9 +189,7 @@ def build_server(settings: Settings) -> MCPServer:
         """One document by index and id, with its whole _source (strings cut only beyond 20,000
         characters): read a full stack trace that search() truncated."""
         if any(c in index for c in "*,"):
-            raise ToolError(
-                f"get_document needs one concrete index, not '{index}': pass the _index of a search() hit"
-            )
+            raise ToolError(f"needs one concrete index, not '{index}': pass the _index of a search() hit")
         return es.get_document(index, id)
 
     @tool

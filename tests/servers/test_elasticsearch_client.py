@@ -233,7 +233,7 @@ def test_a_slow_answer_is_a_timeout_that_suggests_narrowing_or_a_longer_timeout(
     client = ElasticsearchClient(Settings(**fake.settings, timeout=0.3))
     fake.delay_next(10)
     assert failure(client) == (
-        f"Elasticsearch at {fake.url} did not answer within 0.3 s: narrow the query (a smaller index "
+        "Elasticsearch did not answer within 0.3 s: narrow the query (a smaller index "
         "pattern or time range) or raise ELASTICSEARCH_TIMEOUT, then retry"
     )
 
@@ -241,7 +241,7 @@ def test_a_slow_answer_is_a_timeout_that_suggests_narrowing_or_a_longer_timeout(
 def test_malformed_json_is_reported_as_such(fake, client):
     fake.fail_next(body="{not json")
     assert failure(client) == (
-        f"Elasticsearch at {fake.url} sent a body that is not valid JSON for a count of 'logs-*': "
+        "Elasticsearch sent a body that is not valid JSON for a count of 'logs-*': "
         "a proxy or another service may answer at ELASTICSEARCH_URL; check it, or retry later"
     )
 
@@ -249,18 +249,15 @@ def test_malformed_json_is_reported_as_such(fake, client):
 def test_a_server_without_the_product_header_is_not_elasticsearch(fake, client):
     fake.fail_next(200, body={"count": 1}, headers={"X-Elastic-Product": ""})
     assert failure(client) == (
-        f"The server at {fake.url} answered without the X-Elastic-Product: Elasticsearch header, "
-        "so it is not Elasticsearch (or a proxy strips it): check ELASTICSEARCH_URL"
+        "The server at ELASTICSEARCH_URL answered without the X-Elastic-Product: Elasticsearch "
+        "header, so it is not Elasticsearch (or a proxy strips it): check ELASTICSEARCH_URL"
     )
 
 
-def test_a_refused_connection_names_the_url_without_credentials():
+def test_a_refused_connection_names_the_setting_not_the_address_or_credentials():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed when the block ends: nothing listens there
     settings = Settings(url=f"http://elastic:hunter2@127.0.0.1:{port}", timeout=2)
     message = failure(ElasticsearchClient(settings))
-    assert message == (
-        f"Cannot connect to Elasticsearch at http://127.0.0.1:{port}: "
-        "check ELASTICSEARCH_URL and that the cluster is up"
-    )
+    assert message == "Cannot connect to Elasticsearch: check ELASTICSEARCH_URL and that the cluster is up"

@@ -237,6 +237,7 @@ async def test_a_backend_that_is_down_is_a_prompt_tool_error():
     result = await call(settings, "get_project", project="infra/api")
     assert result.is_error is True
     assert result.content[0].text == (
-        "Error executing tool get_project: Cannot connect to GitLab: check GITLAB_URL and that the server is up"
+        "Error executing tool get_project: Cannot connect to GitLab: "
+        "check GITLAB_URL and that the server is up"
     )
     assert str(port) not in result.content[0].text
