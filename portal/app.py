@@ -65,7 +65,13 @@ def create_app(config: PortalConfig) -> FastAPI:
             async with runtime.registry, server.session_manager.run():
                 for status in runtime.registry.statuses():
                     logger.info("server %s: %s (%d tools)", status.namespace, status.state, status.tool_count)
-                yield
+                async with anyio.create_task_group() as background:
+                    # Expired codes, refresh tokens and unused OAuth clients (portal/oauth/housekeeping.py).
+                    background.start_soon(auth.purge_periodically)
+                    try:
+                        yield
+                    finally:
+                        background.cancel_scope.cancel()
         finally:
             runtime.close()
 

@@ -35,6 +35,7 @@ __all__ = [
     "DevUser",
     "OidcConfig",
     "ProxyConfig",
+    "RegistrationConfig",
     "ConfigError",
     "ErrorReportingConfig",
     "ExecutionLimitsConfig",
@@ -207,6 +208,32 @@ def _secure_url(value: str, name: str) -> str:
     return value.rstrip("/")
 
 
+class RegistrationConfig(_Strict):
+    """Limits on dynamic client registration (RFC 7591), which anyone who reaches the portal may use."""
+
+    per_minute: int = Field(
+        default=10, ge=1, le=100_000, description="Registrations a minute per client address (IPv6: per /64)."
+    )
+    burst: int = Field(
+        default=20,
+        ge=1,
+        le=100_000,
+        description="Registrations one address may make at once, before the rate applies.",
+    )
+    unused_client_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=365 * 24 * 3600,
+        description="Delete a client that has no code or token this long after it registered.",
+    )
+    purge_interval_seconds: int = Field(
+        default=600,
+        ge=1,
+        le=24 * 3600,
+        description="How often expired codes, tokens and unused clients are deleted.",
+    )
+
+
 class AuthConfig(_Strict):
     """How MCP clients get tokens: the portal is their OAuth server, and delegates the login itself."""
 
@@ -228,6 +255,7 @@ class AuthConfig(_Strict):
     key_rotation_days: int = Field(
         default=30, ge=0, le=3650, description="Sign with a new key after this many days; 0: only by hand."
     )
+    registration: RegistrationConfig = Field(default_factory=RegistrationConfig)
 
     @model_validator(mode="after")
     def _mode_is_configured(self) -> AuthConfig:

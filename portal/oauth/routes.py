@@ -5,13 +5,16 @@ Endpoints (all under the portal's base URL):
 - ``/.well-known/oauth-protected-resource/mcp`` (and ``/.well-known/oauth-protected-resource``): RFC 9728
 - ``/.well-known/oauth-authorization-server``: RFC 8414, with ``jwks_uri`` and RFC 9207 ``iss``
 - ``/.well-known/jwks.json``: the keys access tokens are signed with (active and retired-but-valid)
-- ``/authorize``, ``/token``, ``/register`` (RFC 7591), ``/revoke`` (RFC 7009): the SDK's handlers
+- ``/authorize``, ``/token``, ``/register`` (RFC 7591), ``/revoke`` (RFC 7009): the SDK's handlers, with
+  ``/register`` rate-limited per address (``portal/oauth/throttle.py``) and ``/authorize`` showing its
+  errors on a page instead of redirecting them (``portal/oauth/authorize.py``)
 - ``/login`` (and ``/login/callback`` for OIDC): the login backend
 - ``/login/consent``: the consent page's Approve and Deny (portal/oauth/consent.py)
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,16 +35,19 @@ from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import ASGIApp
 
 from portal.auth import SCOPE
-from portal.config import ConfigError, PortalConfig
+from portal.config import ConfigError, PortalConfig, RegistrationConfig
 from portal.identity import Identities
+from portal.oauth.authorize import PageOnError
 from portal.oauth.bearer import BearerGate
 from portal.oauth.consent import refuse_unsafe_skip_consent
 from portal.oauth.dev_login import DevLogin
+from portal.oauth.housekeeping import PurgePolicy, purge_periodically
 from portal.oauth.keys import KeySet
 from portal.oauth.login import LoginBackend, LoginFlow
 from portal.oauth.provider import HashedSecretAuthenticator, PortalProvider, same_resource
 from portal.oauth.registration import MAX_METADATA_BYTES
 from portal.oauth.storage import OAuthStore
+from portal.oauth.throttle import RegistrationLimiter
 from portal.oauth.tokens import AccessTokens, TokenSettings
 from portal.store import Store
 
@@ -61,9 +67,15 @@ class PortalAuth:
     tokens: AccessTokens
     provider: PortalProvider
     metadata_url: str
+    store: Store
+    purge_policy: PurgePolicy
 
     def protect(self, app: ASGIApp) -> ASGIApp:
         return BearerGate(app, self.tokens, metadata_url=self.metadata_url, scope=SCOPE)
+
+    async def purge_periodically(self) -> None:
+        """Delete expired codes, refresh tokens and unused clients until cancelled (the app's lifespan)."""
+        await purge_periodically(self.store, self.purge_policy)
 
 
 def token_settings(config: PortalConfig) -> TokenSettings:
@@ -108,8 +120,23 @@ def build_auth(config: PortalConfig, store: Store, identities: Identities) -> Po
     provider = PortalProvider(
         oauth=oauth, tokens=tokens, flow=flow, config=config.auth, resource=settings.resource
     )
-    routes = _oauth_routes(provider, settings, keys) + _backend(config, flow).routes() + flow.routes()
-    return PortalAuth(routes, tokens, provider, f"{settings.issuer}{PRM_PATH}/mcp")
+    routes = (
+        _oauth_routes(provider, settings, keys, config.auth.registration)
+        + _backend(config, flow).routes()
+        + flow.routes()
+    )
+    return PortalAuth(
+        routes, tokens, provider, f"{settings.issuer}{PRM_PATH}/mcp", store, purge_policy(config)
+    )
+
+
+def purge_policy(config: PortalConfig) -> PurgePolicy:
+    """What the background purge deletes; the grace covers the longest-lived access token."""
+    return PurgePolicy(
+        unused_client_ttl_seconds=config.auth.registration.unused_client_ttl_seconds,
+        access_token_ttl_seconds=max(config.auth.access_token_ttl_seconds, config.auth.token_ttl_seconds),
+        interval_seconds=config.auth.registration.purge_interval_seconds,
+    )
 
 
 def _backend(config: PortalConfig, flow: LoginFlow) -> LoginBackend:
@@ -136,7 +163,9 @@ def _limited(endpoint: Any, limit: int = _FORM_LIMIT) -> ASGIApp:
     return RequestBodyLimitMiddleware(request_response(endpoint), limit)
 
 
-def _oauth_routes(provider: PortalProvider, settings: TokenSettings, keys: KeySet) -> list[BaseRoute]:
+def _oauth_routes(
+    provider: PortalProvider, settings: TokenSettings, keys: KeySet, limits: RegistrationConfig
+) -> list[BaseRoute]:
     issuer = AnyHttpUrl(settings.issuer)
     registration = ClientRegistrationOptions(enabled=True, valid_scopes=VALID_SCOPES, default_scopes=[SCOPE])
     metadata = build_metadata(issuer, None, registration, RevocationOptions(enabled=True))
@@ -159,6 +188,8 @@ def _oauth_routes(provider: PortalProvider, settings: TokenSettings, keys: KeySe
     authenticator = HashedSecretAuthenticator(provider)
     token_handler = TokenHandler(provider, authenticator)
     register_handler = RegistrationHandler(provider, registration)
+    authorize_handler = PageOnError(AuthorizationHandler(provider), settings.issuer)
+    limiter = RegistrationLimiter(limits.per_minute, limits.burst)
 
     async def revoke(request: Request) -> Response:
         # RFC 7009 with public clients: the SDK's handler insists on a client_secret field, which a
@@ -192,6 +223,10 @@ def _oauth_routes(provider: PortalProvider, settings: TokenSettings, keys: KeySe
         return await token_handler.handle(request)
 
     async def register(request: Request) -> Response:
+        # Counted before the body is read: a refused registration costs a dictionary lookup.
+        wait = limiter.take(request.client.host if request.client else None)
+        if wait is not None:
+            return _too_many_registrations(limits, wait)
         declared = request.headers.get("content-length", "0")
         # The body is read once and cached by the Request; the SDK's handler reads that copy.
         too_big = not declared.isdigit() or int(declared) > MAX_METADATA_BYTES
@@ -217,7 +252,7 @@ def _oauth_routes(provider: PortalProvider, settings: TokenSettings, keys: KeySe
             methods=["GET", "OPTIONS"],
         ),
         Route(JWKS_PATH, _cors(request_response(jwks), ["GET", "OPTIONS"]), methods=["GET", "OPTIONS"]),
-        Route("/authorize", _limited(AuthorizationHandler(provider).handle), methods=["GET", "POST"]),
+        Route("/authorize", _limited(authorize_handler.handle), methods=["GET", "POST"]),
         Route("/token", _cors(_limited(token), ["POST", "OPTIONS"]), methods=["POST", "OPTIONS"]),
         Route(
             "/register",
@@ -230,6 +265,20 @@ def _oauth_routes(provider: PortalProvider, settings: TokenSettings, keys: KeySe
             methods=["POST", "OPTIONS"],
         ),
     ]
+
+
+def _too_many_registrations(limits: RegistrationConfig, wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    return JSONResponse(
+        {
+            "error": "temporarily_unavailable",
+            "error_description": f"too many client registrations from your address (the limit is "
+            f"{limits.per_minute} a minute): retry in {seconds} s; a client registers once, then keeps "
+            "its client_id",
+        },
+        status_code=429,
+        headers={"Retry-After": str(seconds), "Cache-Control": "no-store"},
+    )
 
 
 def _token_error(error: str, description: str) -> Response:
