@@ -99,17 +99,30 @@ def token(
     ttl: Annotated[
         int | None, typer.Option(help="Lifetime in seconds (default: auth.token_ttl_seconds).")
     ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port the portal serves on (as given to `portal serve --port`).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="The portal's external base URL, when clients reach it elsewhere.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Mint a development bearer token for /mcp (auth mode 'dev' only), signed with the portal's key."""
-    from portal.oauth import DevTokenRefused, mint_dev_token
+    """Mint a development bearer token for /mcp (auth mode 'dev' only), signed with the portal's key.
 
-    settings = _config(config)
+    The token is good only at the portal's /mcp URL: give --port (or --url) when the portal is served
+    elsewhere than its config file says.
+    """
+    from portal.oauth import DevTokenRefused, mint_dev_token
+    from portal.oauth.dev_tokens import for_portal
+
     if "@" not in user or len(user) > 254:
         typer.echo("error: --user must be an email address", err=True)
         raise typer.Exit(2)
     try:
-        typer.echo(mint_dev_token(settings, user, [g.strip() for g in groups.split(",") if g.strip()], ttl))
+        settings = for_portal(_config(config), port=port, url=url)
+        minted = mint_dev_token(settings, user, [g.strip() for g in groups.split(",") if g.strip()], ttl)
+        typer.echo(f"portal: token for {settings.base_url()}/mcp", err=True)
+        typer.echo(minted)
     except DevTokenRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -158,6 +171,7 @@ def keys_rotate(config: ConfigOption = None) -> None:
     finally:
         store.close()
     typer.echo(f"active key {active.kid}; {len(published) - 1} retired key(s) still published")
+
 
 consents_app = typer.Typer(help="OAuth clients users approved on the consent page.", no_args_is_help=True)
 app.add_typer(consents_app, name="consents")

@@ -4,13 +4,17 @@ It replaces the SDK's ``RequireAuthMiddleware`` for two gaps the MCP
 authorization spec cares about: a request without a token gets
 ``WWW-Authenticate: Bearer resource_metadata="...", scope="mcp"`` with no
 ``error`` (RFC 6750 §3.1: no error code when no credentials were sent), and
-every challenge names the scope to ask for. Behind it, the SDK's auth context is
-set exactly as its own middleware would, so ``get_access_token()`` works.
+every challenge names the scope to ask for. A refused token the portal itself
+signed gets the reason in ``error_description`` when the verifier can give one
+(a `portal token` minted for another port: "token audience ... is not this
+portal's ..."); every other refusal stays generic. Behind it, the SDK's auth
+context is set exactly as its own middleware would, so ``get_access_token()`` works.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Protocol, runtime_checkable
 
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -19,7 +23,16 @@ from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["BearerGate", "challenge"]
+__all__ = ["BearerGate", "ExplainingVerifier", "challenge"]
+
+GENERIC_REFUSAL = "The access token is invalid, expired or revoked"
+
+
+@runtime_checkable
+class ExplainingVerifier(Protocol):
+    """A verifier that can say why it refused a token, when saying so is safe (portal/oauth/tokens.py)."""
+
+    async def refusal_reason(self, token: str) -> str | None: ...
 
 
 def challenge(metadata_url: str, scope: str, error: str | None = None, description: str | None = None) -> str:
@@ -53,7 +66,7 @@ class BearerGate:
             return
         access = await self._verifier.verify_token(credentials.strip())
         if access is None:
-            await self._refuse(send, 401, "invalid_token", "The access token is invalid, expired or revoked")
+            await self._refuse(send, 401, "invalid_token", await self._reason(credentials.strip()))
             return
         if self._scope not in access.scopes:
             await self._refuse(send, 403, "insufficient_scope", f"The access token lacks scope {self._scope}")
@@ -65,6 +78,11 @@ class BearerGate:
             await self.app(scope, receive, send)
         finally:
             auth_context_var.reset(reset)
+
+    async def _reason(self, token: str) -> str:
+        if isinstance(self._verifier, ExplainingVerifier):
+            return await self._verifier.refusal_reason(token) or GENERIC_REFUSAL
+        return GENERIC_REFUSAL
 
     async def _refuse(self, send: Send, status: int, error: str | None, description: str) -> None:
         payload = (

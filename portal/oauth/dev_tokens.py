@@ -3,9 +3,16 @@
 They are the same JWTs an OAuth login yields (audience the portal's /mcp,
 ``sub`` the user's anonymous id) with ``client_id`` ``portal-dev-token`` and no
 refresh family, and they verify only while ``auth.mode`` is ``dev``.
+
+The audience is the portal's ``/mcp`` URL, so a token is good only at the
+address it was minted for: `for_portal` applies ``--port``/``--url`` as
+``portal serve`` applies ``--port``, so a portal started with ``--port 8123``
+accepts a token minted with ``--port 8123``.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from portal.auth import SCOPE
 from portal.config import PortalConfig
@@ -13,11 +20,30 @@ from portal.identity import Identities
 from portal.oauth.routes import key_set_for, token_settings
 from portal.oauth.tokens import DEV_CLIENT_ID, AccessTokens
 
-__all__ = ["DevTokenRefused", "mint_dev_token"]
+__all__ = ["DevTokenRefused", "for_portal", "mint_dev_token"]
+
+_MAX_URL = 2000
 
 
 class DevTokenRefused(Exception):
     """Development tokens are not available with this configuration; the message says why."""
+
+
+def for_portal(config: PortalConfig, port: int | None = None, url: str | None = None) -> PortalConfig:
+    """The configuration of the portal the token is for: served on ``port``, or reached at ``url``."""
+    updates: dict[str, object] = {}
+    if port is not None:
+        if not 0 < port <= 65535:
+            raise DevTokenRefused(f"--port must be between 1 and 65535, got {port}")
+        updates["port"] = port
+    if url is not None:
+        parts = urlsplit(url)
+        if len(url) > _MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise DevTokenRefused("--url must be the portal's base URL, e.g. https://portal.example")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise DevTokenRefused("--url must be a plain base URL: no query, fragment or credentials")
+        updates["public_url"] = url.rstrip("/")
+    return config.model_copy(update=updates) if updates else config
 
 
 def mint_dev_token(

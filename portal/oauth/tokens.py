@@ -6,10 +6,16 @@ resource), ``sub`` (the user's anonymous UUID, never an email), ``client_id``,
 refresh-token family the token was minted from, so revoking a login also stops
 its access tokens. The header names the key (``kid``) and the type ``at+jwt``,
 which keeps the portal's other JWTs (pending logins) from passing as access tokens.
+
+A refused token gets a reason only when its signature verified with one of the
+portal's keys (`AccessTokens.refusal_reason`): its holder got it from this
+portal, so telling them it was minted for another port helps them, and nobody
+can make the portal repeat text of their own choosing.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,6 +34,18 @@ ACCESS_TOKEN_TYPE = "at+jwt"
 DEV_CLIENT_ID = "portal-dev-token"  # the client_id of `portal token` tokens
 LEEWAY_SECONDS = 30  # clock skew tolerated between replicas
 _REQUIRED = ["iss", "aud", "sub", "exp", "iat", "nbf", "jti", "client_id"]
+_SHOWN_CHARS = 200
+# For a refusal's reason: the signature is checked, the claims are compared one by one to name the wrong one.
+_SIGNATURE_ONLY: Any = {
+    "verify_signature": True,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+}
+# Safe inside a WWW-Authenticate quoted-string: printable ASCII without '"' and '\\'.
+_UNSAFE_IN_HEADER = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
 
 @dataclass(frozen=True)
@@ -102,7 +120,28 @@ class AccessTokens:
             },
         )
 
-    async def _claims(self, token: str) -> dict[str, Any] | None:
+    async def refusal_reason(self, token: str) -> str | None:
+        """Why `verify` refused a token this portal signed, when the holder can act on it; else None."""
+        key = await self._key_for(token)
+        if key is None:
+            return None
+        try:
+            claims = jwt.decode(token, key.public_key, algorithms=[ALGORITHM], options=_SIGNATURE_ONLY)
+        except jwt.InvalidTokenError:
+            return None
+        audience = claims.get("aud")
+        if audience != self.settings.resource and not (
+            isinstance(audience, list) and self.settings.resource in audience
+        ):
+            return (
+                f"token audience {_shown(audience)} is not this portal's {self.settings.resource}: "
+                + _remedy(claims)
+            )
+        if claims.get("client_id") == DEV_CLIENT_ID and not self.settings.accept_dev_tokens:
+            return "development tokens (portal token) are accepted only in auth mode dev: log in with OAuth"
+        return None
+
+    async def _key_for(self, token: str) -> SigningKey | None:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -112,7 +151,10 @@ class AccessTokens:
         if header.get("alg") != ALGORITHM or header.get("typ") != ACCESS_TOKEN_TYPE:
             return None
         kid = header.get("kid")
-        key = await self.keys.find(kid) if isinstance(kid, str) else None
+        return await self.keys.find(kid) if isinstance(kid, str) else None
+
+    async def _claims(self, token: str) -> dict[str, Any] | None:
+        key = await self._key_for(token)
         if key is None:
             return None
         try:
@@ -131,3 +173,16 @@ class AccessTokens:
     async def verify_token(self, token: str) -> AccessToken | None:
         """The SDK's TokenVerifier protocol."""
         return await self.verify(token)
+
+
+def _shown(value: object) -> str:
+    """A claim as the refusal shows it: bounded, and safe in a header's quoted-string."""
+    text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    text = _UNSAFE_IN_HEADER.sub("?", text)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+
+
+def _remedy(claims: dict[str, Any]) -> str:
+    if claims.get("client_id") == DEV_CLIENT_ID:
+        return "mint it with `portal token --port <this portal's port>` (or --url)"
+    return "log in to this portal again"
