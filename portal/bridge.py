@@ -86,13 +86,12 @@ class RegistryBridge:
         # nonexistent one gets, so refusals do not tell the caller which tools exist.
         if entry is None or not self._may_use(self._principal, entry):
             raise ToolCallFailed(f"no tool named {name}: find tools with portal_codemode_search")
-        upstream_arguments = entry.upstream_arguments(arguments)
-        problem = argument_problem(entry.tool.input_schema, upstream_arguments)
+        problem = argument_problem(entry.python_input_schema(), arguments)  # in the names the code used
         if problem is not None:  # said here, with the signature, before the call leaves the portal
             raise ToolCallFailed(tool_failure(name, problem, entry.signature))
         try:
             result = await self._registry.call(
-                entry.namespace, entry.tool.name, upstream_arguments, dict(self._meta)
+                entry.namespace, entry.tool.name, entry.upstream_arguments(arguments), dict(self._meta)
             )
         except UpstreamError as exc:
             reason = clean_error_text(str(exc))

@@ -56,6 +56,24 @@ class CatalogEntry:
         """Keyword arguments by their Python names, keyed by the upstream's property names."""
         return self.parameters.to_original(arguments)
 
+    def python_input_schema(self) -> dict[str, Any]:
+        """The input schema with properties under their Python names, as the signature shows them:
+        what checks and messages about arguments use, so they name what the code wrote."""
+        schema = dict(self.tool.input_schema or {})
+        properties = schema.get("properties")
+        if not isinstance(properties, Mapping) or not self.parameters.items():
+            return schema
+        schema["properties"] = {
+            self.parameters.python(k): v for k, v in properties.items() if isinstance(k, str)
+        }
+        required = schema.get("required")
+        if isinstance(required, list):
+            schema["required"] = [
+                self.parameters.python(name) if isinstance(name, str) and name in properties else name
+                for name in required
+            ]
+        return schema
+
     def annotations(self) -> dict[str, Any]:
         if self.tool.annotations is None:
             return {}
