@@ -153,7 +153,7 @@ def _parameter_lines(entry: CatalogEntry) -> list[str]:
         if name in required:
             head += " (required)"
         elif "default" in prop:
-            head += f" = {json.dumps(prop['default'])}"
+            head += f" = {_python(prop['default'])}"
         else:
             head += " (optional)"
         notes = []
@@ -162,9 +162,20 @@ def _parameter_lines(entry: CatalogEntry) -> list[str]:
             notes.append(doc[:MAX_PARAMETER_DOC_CHARS] + ("…" if len(doc) > MAX_PARAMETER_DOC_CHARS else ""))
         values = _enum(prop, defs)
         if values:
-            notes.append("one of: " + ", ".join(json.dumps(v) for v in values[:50]))
+            notes.append("one of: " + ", ".join(_python(v) for v in values[:50]))
         lines.append(head + (f" - {'; '.join(notes)}" if notes else ""))
     return lines
+
+
+def _python(value: Any) -> str:
+    """A JSON value as Python source: ``null`` -> ``None``, ``true`` -> ``True``."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_python(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {_python(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _enum(prop: Mapping[str, Any], defs: Mapping[str, Any]) -> list[Any]:
@@ -205,7 +216,7 @@ def _placeholder(name: str, prop: Any, defs: Mapping[str, Any]) -> str:
         return '"..."'
     values = _enum(prop, defs)
     if values:
-        return json.dumps(values[0]) if not isinstance(values[0], bool) else repr(values[0])
+        return _python(values[0])
     kinds = [prop.get("type")] + [p.get("type") for p in prop.get("anyOf") or [] if isinstance(p, Mapping)]
     for kind in kinds:
         if kind in _PLACEHOLDERS:
