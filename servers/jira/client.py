@@ -120,7 +120,7 @@ class JiraClient:
             )
         except KeyError:  # serverInfo answered, but without versionNumbers
             raise BackendError(
-                f"{self._url} does not answer like Jira (serverInfo has no version): check JIRA_URL"
+                "The server at JIRA_URL does not answer like Jira (serverInfo has no version): check JIRA_URL"
             ) from None
 
     @property
@@ -139,21 +139,20 @@ class JiraClient:
             ) from None
         except (requests.exceptions.JSONDecodeError, json.JSONDecodeError):
             raise BackendError(
-                f"Jira at {self._url} answered {what} with malformed JSON: check that JIRA_URL is the "
+                f"Jira answered {what} with malformed JSON: check that JIRA_URL is the "
                 "Jira base URL (not a login page or proxy); if it is, retry later"
             ) from None
         except requests.Timeout:
             raise BackendError(
-                f"Jira at {self._url} did not answer within {self._settings.timeout:g} s ({what}): "
+                f"Jira did not answer within {self._settings.timeout:g} s ({what}): "
                 "retry later, narrow the query, or raise JIRA_TIMEOUT"
             ) from None
         except requests.ConnectionError:
-            raise BackendError(
-                f"Cannot connect to Jira at {self._url}: check JIRA_URL and that the server is up"
-            ) from None
+            # Messages name the setting, never the URL: a model cannot fix it and must not learn hosts.
+            raise BackendError("Cannot connect to Jira: check JIRA_URL and that the server is up") from None
         except requests.RequestException as exc:
             raise BackendError(
-                f"The request to Jira at {self._url} failed ({type(exc).__name__}): check JIRA_URL"
+                f"The request to Jira failed ({type(exc).__name__}): check JIRA_URL, then retry"
             ) from None
 
     # --- search and issues ------------------------------------------------------
