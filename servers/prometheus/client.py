@@ -80,7 +80,7 @@ def status_message(code: int, what: str, retry_after: str | None = None) -> str:
     if code == 404:
         return (
             f"Prometheus answered 404 for {what}: no such API path; check that PROMETHEUS_URL is the "
-            "server root including any path prefix (e.g. http://prometheus:9090), without /api/v1"
+            "server root including any path prefix (such as /prometheus), without /api/v1"
         )
     if code == 429:
         wait = f"wait {retry_after} s (Retry-After)" if retry_after else "wait a minute"
@@ -245,13 +245,14 @@ class PrometheusClient:
             response = self._http.request(method, path, params=params, data=data)
         except httpx.TimeoutException:
             raise BackendError(
-                f"Prometheus at {self._url} did not answer {what} within {self._timeout:g} s: "
+                f"Prometheus did not answer {what} within {self._timeout:g} s: "
                 "narrow the query (shorter range, larger step, fewer series), retry later, "
                 "or raise PROMETHEUS_TIMEOUT"
             ) from None
         except httpx.TransportError:
+            # Messages name the setting, never the URL: a model cannot fix it and must not learn hosts.
             raise BackendError(
-                f"Cannot connect to Prometheus at {self._url}: check PROMETHEUS_URL and that Prometheus is up"
+                "Cannot connect to Prometheus: check PROMETHEUS_URL and that Prometheus is up"
             ) from None
         code = response.status_code
         body = _json_or_none(response)
@@ -264,7 +265,7 @@ class PrometheusClient:
             raise BackendError(status_message(code, what))
         if not isinstance(body, dict) or body.get("status") != "success" or "data" not in body:
             raise BackendError(
-                f"Prometheus at {self._url} answered {what} with something that is not Prometheus API JSON "
+                f"Prometheus answered {what} with something that is not Prometheus API JSON "
                 f"(HTTP {code}): check that PROMETHEUS_URL points at Prometheus, not a login page or "
                 "another service"
             )

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -79,7 +79,6 @@ class SentryClient:
     def __init__(self, settings: Settings) -> None:
         # No connection and no httpx.Client yet: build_server stays offline and cheap.
         self._url = settings.url.rstrip("/")
-        self._shown = _without_userinfo(self._url)  # the URL that messages may name
         self._org = settings.org
         self._timeout = settings.timeout
         self._token = settings.token
@@ -125,28 +124,27 @@ class SentryClient:
             raise BackendError(message) from None
         except httpx.TimeoutException:
             raise BackendError(
-                f"Sentry at {self._shown} did not answer within {self._timeout:g} s: "
-                "retry later, or raise SENTRY_TIMEOUT"
+                f"Sentry did not answer within {self._timeout:g} s: retry later, or raise SENTRY_TIMEOUT"
             ) from None
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-            raise BackendError(f"SENTRY_URL '{self._shown}' is not an http(s) URL: fix SENTRY_URL") from None
+            raise BackendError("SENTRY_URL is not an http(s) URL: fix SENTRY_URL") from None
         except httpx.ConnectError:
+            # Messages name the setting, never the URL: a model cannot fix it and must not learn hosts.
             raise BackendError(
-                f"Cannot connect to Sentry at {self._shown}: check SENTRY_URL and that the server is up"
+                "Cannot connect to Sentry: check SENTRY_URL and that the server is up"
             ) from None
         except httpx.TransportError as exc:  # the connection broke mid-answer, or a protocol error
             raise BackendError(
-                f"The connection to Sentry at {self._shown} broke on {what} ({type(exc).__name__}): "
-                "retry later"
+                f"The connection to Sentry broke on {what} ({type(exc).__name__}): retry later"
             ) from None
         except ValueError:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise BackendError(
-                f"Sentry at {self._shown} answered {what} with malformed JSON: "
+                f"Sentry answered {what} with malformed JSON: "
                 "check that SENTRY_URL points at Sentry, then retry later"
             ) from None
         if not isinstance(data, expect):
             raise BackendError(
-                f"Sentry at {self._shown} answered {what} with an unexpected {type(data).__name__}: "
+                f"Sentry answered {what} with an unexpected {type(data).__name__}: "
                 "check that SENTRY_URL points at Sentry's API"
             )
         return _Answer(data, _next_cursor(response))
@@ -314,12 +312,6 @@ class SentryClient:
 
 
 # --- HTTP details -------------------------------------------------------------
-
-
-def _without_userinfo(url: str) -> str:
-    """`https://user:secret@host` -> `https://host`: a URL in a message must not leak credentials."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -173,9 +173,7 @@ def test_credentials_in_the_url_never_reach_a_message():
     client = SentryClient(Settings(url=url, token="t", org="acme", timeout=1))
     with pytest.raises(BackendError) as caught:
         client.list_projects(None)
-    assert str(caught.value) == (
-        f"Cannot connect to Sentry at http://127.0.0.1:{port}: check SENTRY_URL and that the server is up"
-    )
+    assert str(caught.value) == "Cannot connect to Sentry: check SENTRY_URL and that the server is up"
 
 
 @pytest.mark.parametrize(
