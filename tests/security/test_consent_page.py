@@ -179,3 +179,12 @@ def test_second_login_for_an_approved_client_skips_the_page(portal: RunningPorta
         elsewhere = start(browser, portal, client, redirect_uri=other_uri)
     assert consent_ticket(elsewhere) is not None
     assert parse_qs(urlsplit(second.headers["location"]).query)["iss"] == [portal.base_url]
+
+
+def test_a_consent_ticket_is_not_an_access_token(portal: RunningPortal) -> None:
+    with httpx.Client(timeout=10) as browser:
+        ticket = consent_ticket(start(browser, portal, new_client(portal)))
+    assert ticket is not None  # signed by the portal's key, naming the user: still not a bearer token
+    headers = {"Authorization": f"Bearer {ticket}", "Accept": "application/json, text/event-stream"}
+    response = httpx.post(portal.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=headers)
+    assert response.status_code == 401 and 'error="invalid_token"' in response.headers["www-authenticate"]
