@@ -16,7 +16,9 @@ What goes, and why it is safe:
 - a client registered more than ``unused_client_ttl_seconds`` ago that has no
   code and no refresh token left: it never completed a login, or every login
   it had has expired. Checked in the same statement as the delete, so a client
-  that gets a code meanwhile is kept.
+  that gets a code meanwhile is kept;
+- the consents (``oauth_consents``) of a client that no longer exists: client
+  ids are random and never reused, so such an approval can never apply again.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portal.store import OAuthClient, OAuthCode, RefreshToken, Store
+from portal.store import OAuthClient, OAuthCode, OAuthConsent, RefreshToken, Store
 
 __all__ = ["Purged", "PurgePolicy", "purge_expired", "purge_periodically"]
 
@@ -51,9 +53,10 @@ class Purged:
     codes: int
     refresh_tokens: int
     clients: int
+    consents: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.codes or self.refresh_tokens or self.clients)
+        return bool(self.codes or self.refresh_tokens or self.clients or self.consents)
 
 
 def _purge(session: Session, policy: PurgePolicy, now: datetime) -> Purged:
@@ -73,10 +76,17 @@ def _purge(session: Session, policy: PurgePolicy, now: datetime) -> Purged:
         )
         .execution_options(synchronize_session=False)
     )
+    client_exists = (
+        select(OAuthClient.client_id).where(OAuthClient.client_id == OAuthConsent.client_id).exists()
+    )
+    consents = session.execute(
+        delete(OAuthConsent).where(~client_exists).execution_options(synchronize_session=False)
+    )
     return Purged(
         codes=codes.rowcount,  # type: ignore[attr-defined]
         refresh_tokens=refresh.rowcount,  # type: ignore[attr-defined]
         clients=clients.rowcount,  # type: ignore[attr-defined]
+        consents=consents.rowcount,  # type: ignore[attr-defined]
     )
 
 
@@ -98,7 +108,7 @@ async def purge_periodically(store: Store, policy: PurgePolicy) -> None:
         else:
             if purged:
                 logger.info(
-                    "OAuth purge: %d codes, %d refresh tokens, %d unused clients deleted",
-                    purged.codes, purged.refresh_tokens, purged.clients,
+                    "OAuth purge: %d codes, %d refresh tokens, %d unused clients, %d consents deleted",
+                    purged.codes, purged.refresh_tokens, purged.clients, purged.consents,
                 )  # fmt: skip
         await anyio.sleep(policy.interval_seconds)

@@ -68,11 +68,14 @@ async def test_unused_clients_expire_and_are_purged(tmp_path: Path) -> None:
         await purge_expired(portal.store, policy)
         assert portal.rows() == {"clients": empty["clients"] + 1, "codes": 0, "refresh": 1}
 
-        # Once its last refresh token expired (and every access token minted with it), the client goes too.
+        # Once its last refresh token expired (and every access token minted with it), the client goes
+        # too, and with it the user's approval of it: its id is never reused.
+        await oauth.add_consent("u-1", used, REDIRECT_URI, ["mcp"])
         later = now + timedelta(days=30) + timedelta(seconds=policy.access_token_ttl_seconds + 120)
         final = await purge_expired(portal.store, policy, later)
-        assert (final.refresh_tokens, final.clients) == (1, 1)
+        assert (final.refresh_tokens, final.clients, final.consents) == (1, 1, 1)
         assert portal.rows() == empty
+        assert not await oauth.consented("u-1", used, REDIRECT_URI, ["mcp"])
 
 
 async def test_a_client_that_logs_in_within_the_day_is_kept(tmp_path: Path) -> None:
@@ -102,7 +105,7 @@ async def test_the_purge_runs_in_the_background(tmp_path: Path) -> None:
             row = session.get(OAuthClient, stale)
             assert row is not None
             row.created_at = row.created_at - timedelta(days=2)
-        seen = _Seen("1 unused clients deleted")
+        seen = _Seen("1 unused clients")
         logger = logging.getLogger("portal.oauth.housekeeping")
         logger.addHandler(seen)
         logger.setLevel(logging.INFO)
@@ -127,7 +130,7 @@ async def test_the_app_lifespan_starts_the_purge(tmp_path: Path) -> None:
             assert row is not None
             row.created_at = row.created_at - timedelta(days=2)
         config = portal.config
-    seen = _Seen("1 unused clients deleted")
+    seen = _Seen("1 unused clients")
     logger = logging.getLogger("portal.oauth.housekeeping")
     logger.addHandler(seen)
     logger.setLevel(logging.INFO)
