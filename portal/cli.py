@@ -173,6 +173,32 @@ def keys_rotate(config: ConfigOption = None) -> None:
     typer.echo(f"active key {active.kid}; {len(published) - 1} retired key(s) still published")
 
 
+oauth_app = typer.Typer(help="The OAuth authorization server's stored state.", no_args_is_help=True)
+app.add_typer(oauth_app, name="oauth")
+
+
+@oauth_app.command("purge")
+def oauth_purge(config: ConfigOption = None) -> None:
+    """Delete expired codes and refresh tokens, and clients unused a day after registering, now.
+
+    A serving portal does this every auth.registration.purge_interval_seconds by itself.
+    """
+    from portal.oauth.housekeeping import purge_expired
+    from portal.oauth.routes import purge_policy
+    from portal.runtime import store_for
+
+    settings = _config(config)
+    store = store_for(settings)
+    try:
+        purged = anyio.run(purge_expired, store, purge_policy(settings))
+    finally:
+        store.close()
+    typer.echo(
+        f"deleted {purged.codes} codes, {purged.refresh_tokens} refresh tokens, "
+        f"{purged.clients} unused clients, {purged.consents} consents"
+    )
+
+
 consents_app = typer.Typer(help="OAuth clients users approved on the consent page.", no_args_is_help=True)
 app.add_typer(consents_app, name="consents")
 ConsentUserOption = Annotated[str, typer.Option("--user", help="A user's id, or their email.")]
@@ -434,6 +460,74 @@ def audit(
             f"{record['duration_ms']:>8.1f} ms  code {record['code_sha256'][:12]} ({record['code_size']} B)  "
             f"result {record['result_size']} B  tools: {calls}"
         )
+
+
+def _discovered_mcp_url(base: str) -> str:
+    """The MCP URL a running portal publishes at /.well-known/mcp-portal."""
+    import httpx
+
+    from portal.discovery import DISCOVERY_PATH
+
+    try:
+        answer = httpx.get(base.rstrip("/") + DISCOVERY_PATH, timeout=10, follow_redirects=True)
+        answer.raise_for_status()
+        url = answer.json().get("mcp_url")
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        typer.echo(f"error: cannot read {base.rstrip('/')}{DISCOVERY_PATH}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        typer.echo(f"error: {base} publishes no usable mcp_url at {DISCOVERY_PATH}", err=True)
+        raise typer.Exit(2)
+    return url
+
+
+@app.command()
+def connect(
+    client: Annotated[str, typer.Argument(help="claude-code, cursor, vscode, opencode or mcp-remote.")],
+    write: Annotated[bool, typer.Option("--write", help="Merge into the client's config file.")] = False,
+    from_url: Annotated[
+        str | None, typer.Option("--from", help="A running portal's base URL: use what it publishes.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="The server's name in the client's config.")] = "portal",
+    config: ConfigOption = None,
+) -> None:
+    """Print the portal's entry for an MCP client, or merge it into the client's config with --write.
+
+    Other servers and settings in the file are kept; the previous file is saved as a .bak copy; a file
+    that is not plain JSON is left alone with an error saying where it fails to parse.
+    """
+    from portal.connect import ConnectError, block_for, config_file, write_block
+    from portal.discovery import discovery_document
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        typer.echo("error: --name may hold letters, digits, '-' and '_' only (at most 64)", err=True)
+        raise typer.Exit(2)
+    mcp_url = _discovered_mcp_url(from_url) if from_url else f"{_config(config).base_url()}/mcp"
+    try:
+        block = block_for(client, mcp_url, name)
+        target = config_file(client, Path.home())
+    except ConnectError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not write:
+        hint = discovery_document(_config(config))["clients"][client]["command"]
+        where = f"into {target}" if target else "into your client's config"
+        typer.echo(f"# {client}: run `{hint}`, or merge this {where} (portal connect {client} --write):")
+        typer.echo(json.dumps(block, indent=2))
+        return
+    if target is None:
+        typer.echo("error: mcp-remote has no config file; paste the block into your client's file", err=True)
+        raise typer.Exit(2)
+    try:
+        written = write_block(target, block)
+    except (ConnectError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not written.changed:
+        typer.echo(f"{target}: already has {name!r} at {mcp_url}; nothing changed")
+        return
+    kept = f" (previous file kept as {written.backup})" if written.backup else ""
+    typer.echo(f"{target}: {name!r} -> {mcp_url}{kept}; the client logs in with OAuth when it first connects")
 
 
 @app.command("new-server")

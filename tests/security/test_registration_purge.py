@@ -9,13 +9,17 @@ set ahead instead of waiting a day.
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
+import yaml
 from oauth_app import REDIRECT_URI, oauth_app
 
+from portal.app import create_app
 from portal.oauth.housekeeping import purge_expired
 from portal.oauth.storage import CodeGrant, OAuthStore
 from portal.store import OAuthClient
@@ -121,8 +125,6 @@ async def test_the_purge_runs_in_the_background(tmp_path: Path) -> None:
 
 
 async def test_the_app_lifespan_starts_the_purge(tmp_path: Path) -> None:
-    from portal.app import create_app
-
     with oauth_app(tmp_path) as portal:  # the same state directory the app opens below
         stale = (await portal.register("192.0.2.1")).json()["client_id"]
         with portal.store.session() as session:
@@ -141,3 +143,25 @@ async def test_the_app_lifespan_starts_the_purge(tmp_path: Path) -> None:
                 await seen.event.wait()
     finally:
         logger.removeHandler(seen)
+
+
+async def test_portal_oauth_purge_deletes_unused_clients_now(tmp_path: Path) -> None:
+    with oauth_app(tmp_path) as portal:
+        stale = (await portal.register("192.0.2.1")).json()["client_id"]
+        fresh = (await portal.register("192.0.2.1")).json()["client_id"]
+        with portal.store.session() as session:
+            row = session.get(OAuthClient, stale)
+            assert row is not None
+            row.created_at = row.created_at - timedelta(days=2)
+        config = tmp_path / "portal.yaml"
+        config.write_text(yaml.safe_dump({"state_dir": str(portal.config.state_dir), "servers": []}))
+        done = subprocess.run(
+            [sys.executable, "-m", "portal.cli", "oauth", "purge", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "deleted 0 codes, 0 refresh tokens, 1 unused clients, 0 consents"
+        oauth = OAuthStore(portal.store)
+        assert await oauth.client(stale) is None and await oauth.client(fresh) is not None
