@@ -95,17 +95,20 @@ class ResultShape:
     observed: bool = False
 
     def renamed(self, renames: Mapping[str, str]) -> ResultShape:
+        renames = {old: new for old, new in renames.items() if old != new}
         if not renames:
             return self
         shapes = tuple(
-            replace(
-                s,
-                name=renames.get(s.name, s.name),
-                fields=tuple(replace(f, annotation=_rename(f.annotation, renames)) for f in s.fields),
-            )
+            replace(s, name=renames.get(s.name, s.name), fields=tuple(_renamed(f, renames) for f in s.fields))
             for s in self.shapes
         )
         return replace(self, annotation=_rename(self.annotation, renames), shapes=shapes)
+
+
+def _renamed(field: FieldShape, renames: Mapping[str, str]) -> FieldShape:
+    if not any(old in field.annotation for old in renames):  # the common case, without a regex
+        return field
+    return replace(field, annotation=_rename(field.annotation, renames))
 
 
 def pascal(text: str) -> str:
@@ -327,6 +330,8 @@ def _collisions(namespace: str, result: ResultShape, shown: Mapping[str, Shape])
     """Renames for this result's shapes whose names are taken by a different shape."""
     local = {shape.name: shape for shape in result.shapes}
     clashing = [name for name in local if name in shown]
+    if not clashing:
+        return {}
     prefix = pascal(namespace)
     numbers = dict.fromkeys(clashing, 0)  # 0 keeps the name, 1 prefixes the namespace, 2.. add a number
 
