@@ -4,7 +4,9 @@ Modules: ``keys`` (signing keys in the store, rotation, JWKS), ``tokens``
 (access-token JWTs), ``storage`` (clients, codes, refresh families, hashed),
 ``provider`` (the SDK's provider interface), ``registration`` (client metadata
 policy), ``login`` (the login seam) with ``dev_login``, ``oidc`` and ``proxy``,
-``bearer`` (the /mcp gate), ``routes`` (wiring) and ``dev_tokens``.
+``bearer`` (the /mcp gate), ``authorize`` (/authorize errors as pages), ``throttle``
+(the /register rate), ``housekeeping`` (purging what expired), ``routes`` (wiring) and
+``dev_tokens``.
 """
 
 from portal.oauth.dev_tokens import DevTokenRefused, mint_dev_token
