@@ -20,6 +20,7 @@ from bench.e2e import run_e2e
 from bench.load import run_load
 from bench.sandbox_startup import run_sandbox
 from bench.search import run_search
+from bench.shapes import run_shapes
 from bench.tasks import run_tasks
 from portal.config import demo_config_path, load_config
 from portal.registry import UpstreamTool
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         ("e2e", lambda: run_e2e(args.quick)),
         ("tasks", lambda: run_tasks(args.quick)),
         ("load", lambda: run_load(args.quick)),
+        ("shapes", lambda: run_shapes(gitlab, ROOT / "tests" / "search_queries.jsonl")),
     ]
     sections: list[Section] = []
     for name, step in steps:

@@ -18,6 +18,7 @@ SECTIONS = (
     "## 4. Execute end to end over Streamable HTTP",
     "## 5. Task cost in model tokens",
     "## 6. Load: concurrent sessions against one portal",
+    "## 7. Search answers with result shapes",
 )
 
 
