@@ -22,7 +22,9 @@ import typer
 from portal.auth import Principal
 from portal.config import ConfigError, PortalConfig, load_config
 from portal.log_safety import bound_log_records
+from portal.observed_shapes import observer_for
 from portal.runtime import PortalRuntime, open_runtime
+from portal.search_answer import MAX_FULL_DETAIL, brief_answer, full_contract
 from portal.search_eval import evaluate, read_queries
 from portal.store import Store
 
@@ -326,10 +328,13 @@ def search(
     query: str,
     limit: Annotated[int, typer.Option(min=1, max=50, help="Most results.")] = 10,
     groups: Annotated[str | None, typer.Option(help="Search as a member of these groups (a,b).")] = None,
+    detail: Annotated[
+        bool, typer.Option("--detail", help="Each hit's whole contract (parameters, result shape, example).")
+    ] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Rank the catalog's tools for a query, as portal_codemode_search does."""
+    """Rank the catalog's tools for a query, as portal_codemode_search does, with their result shapes."""
     _quiet_logs()
     as_groups = (
         None if groups is None else Principal("cli", tuple(g.strip() for g in groups.split(",") if g.strip()))
@@ -340,10 +345,17 @@ def search(
             hits = runtime.catalog.search(query, limit)  # an operator's view: every tool
         else:
             hits = runtime.codemode.search(query, limit, as_groups)
+        observer = observer_for(runtime.registry)
+        entries = [hit.entry for hit in hits]
         if as_json:
             typer.echo(json.dumps([hit.to_json() for hit in hits], indent=2))
+        elif not entries:
+            typer.echo("No tool matches that query.")
+        elif detail:
+            typer.echo("\n\n".join(full_contract(entry, observer) for entry in entries[:MAX_FULL_DETAIL]))
         else:
-            typer.echo("\n".join(hit.entry.signature for hit in hits) or "No tool matches that query.")
+            signatures, shapes = brief_answer(entries, query, observer)
+            typer.echo("\n".join(signatures + shapes))
 
     _with_runtime(_config(config), work)
 

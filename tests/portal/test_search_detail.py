@@ -12,9 +12,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from mcp import Client
 from portal_testing import DEMO_GITLAB
+from typer.testing import CliRunner
 
+from portal.cli import app
 from portal.codemode import SEARCH_TOOL
 from portal.config import PortalConfig
 from portal.mcp_server import build_mcp_server
@@ -138,3 +141,15 @@ async def test_the_search_tool_tells_a_model_about_detail_and_result_shapes(clie
     assert tool.description is not None
     assert 'detail="full"' in tool.description and "exact name" in tool.description
     assert "Project = {id: int" in tool.description
+
+
+def test_the_cli_shows_result_shapes_and_with_detail_the_whole_contract(tmp_path: Path) -> None:
+    config = tmp_path / "portal.yaml"
+    config.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), "servers": [DEMO_GITLAB]}))
+    brief = CliRunner().invoke(app, ["search", "list projects", "--limit", "2", "--config", str(config)])
+    full = CliRunner().invoke(
+        app, ["search", "list projects", "--limit", "2", "--detail", "--config", str(config)]
+    )
+    assert brief.exit_code == 0 and full.exit_code == 0, (brief.output, full.output)
+    assert "ProjectSummary = {id: int, path: str" in brief.output and "Parameters:" not in brief.output
+    assert full.output.count("\nParameters:\n") == 2
