@@ -1,7 +1,7 @@
 """The whole OAuth flow with the SDK's OAuthClientProvider against a real portal, nothing mocked.
 
 Discovery (401 challenge, RFC 9728, RFC 8414), dynamic registration, PKCE, the
-development login page, the code exchange, a tool call; then refresh rotation
+development login page, the consent page, the code exchange, a tool call; then refresh rotation
 and a key rotation across a restart, which must log nobody out.
 """
 
@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx
@@ -21,7 +22,15 @@ import jwt
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from oauth_testing import Browser, MemoryTokenStorage, decode_unverified, oauth_provider
+from oauth_testing import (
+    Browser,
+    MemoryTokenStorage,
+    authorize_url,
+    decode_unverified,
+    oauth_provider,
+    pkce,
+    register,
+)
 from portal_testing import DEMO_GITLAB, RunningPortal, running_portal
 
 pytestmark = pytest.mark.anyio
@@ -53,6 +62,7 @@ async def test_a_fresh_client_registers_logs_in_at_the_dev_page_and_calls_both_t
         assert not found.is_error and "gitlab.get_job_log" in found.content[0].text
         assert json.loads(ran.content[0].text)["value"] == 4
         assert any("/login?request=" in url for url in browser.visited)  # the page was shown and submitted
+        assert browser.consent_pages == 1  # then the consent page, approved
         assert storage.tokens is not None and storage.tokens.refresh_token
         claims = decode_unverified(storage.tokens.access_token)
         assert (claims["sub"], claims["groups"], claims["aud"], claims["iss"]) == (
@@ -95,6 +105,17 @@ async def test_key_rotation_and_a_restart_log_nobody_out(tmp_path: Path) -> None
         assert refreshed.status_code == 200, refreshed.text
         new_kid = _header(refreshed.json()["access_token"])["kid"]
         assert new_kid != old_kid and new_kid in published
+
+
+async def test_a_user_who_denies_the_consent_page_sends_the_client_access_denied(tmp_path: Path) -> None:
+    with running_portal(tmp_path, CONFIG) as portal:
+        client = register(portal.base_url).json()
+        browser = Browser(login_as="ann@example.com", deny=True)
+        with anyio.fail_after(30):
+            landed = await browser.open(authorize_url(portal.base_url, client["client_id"], pkce()[1]))
+    query = parse_qs(urlsplit(str(landed)).query)
+    assert (query["error"], query["iss"], browser.consent_pages) == (["access_denied"], [portal.base_url], 1)
+    assert "code" not in query
 
 
 def _header(token: str) -> dict:
