@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed-stamp
 NODE_VERSION := 22.23.3
 INSPECTOR_VERSION := 2.12.0
 MCP_REMOTE_VERSION := 0.15.1
+# OpenCode checks the configs `portal connect` and /.well-known/opencode give it (tests/portal/test_discovery.py).
+OPENCODE_VERSION := 1.18.33
+OPENCODE_STAMP := .tools/.opencode-$(OPENCODE_VERSION)
 # Third-party MCP servers that need no network, for tests/e2e/test_third_party_servers.py.
 REFERENCE_SERVERS_VERSION := 2026.8.31
 REFERENCE_SERVERS := $(foreach s,filesystem memory everything sequential-thinking,\
@@ -42,10 +45,16 @@ $(REFERENCE_STAMP): $(NODE_TOOLS)
 			$(REFERENCE_SERVERS) && touch $@; \
 	else echo "no Node in .tools: the third-party server tests will be skipped"; fi
 
-node-tools: $(NODE_TOOLS) $(REFERENCE_STAMP)
+$(OPENCODE_STAMP): $(NODE_TOOLS)
+	@if test -x $(NODE_BIN)/node; then \
+		PATH="$(NODE_BIN):$$PATH" npm install --prefix .tools --no-audit --no-fund --loglevel=error \
+			opencode-ai@$(OPENCODE_VERSION) && touch $@; \
+	else echo "no Node in .tools: the OpenCode config checks will be skipped"; fi
+
+node-tools: $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP)
 
 # Services the tests run for real, from Debian's packages (installed once, when missing).
-DEBIAN_PACKAGES := prometheus postgresql
+DEBIAN_PACKAGES := prometheus postgresql chromium
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -59,7 +68,7 @@ run: $(STAMP)
 	$(VENV)/bin/portal serve
 
 ## The whole test suite, unit and end-to-end.
-test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) system-deps
+test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) system-deps
 	$(PY) -m pytest -q
 
 ## Benchmarks; tables go to docs/benchmarks.md.

@@ -15,6 +15,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 import sandbox
 from portal import __version__
 from portal.config import PortalConfig
+from portal.discovery import discovery_routes
 from portal.error_reporting import init_error_reporting
 from portal.mcp_server import build_mcp_server
 from portal.metrics import CONTENT_TYPE_LATEST, ScrapeGate
@@ -100,5 +101,6 @@ def create_app(config: PortalConfig) -> FastAPI:
             return Response(runtime.metrics.render(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.router.routes.extend(auth.routes)
+    app.router.routes.extend(discovery_routes(config))  # /.well-known/mcp-portal and /opencode, no auth
     app.mount("/", auth.protect(mcp_app))
     return app
