@@ -4,6 +4,7 @@ Modules: ``keys`` (signing keys in the store, rotation, JWKS), ``tokens``
 (access-token JWTs), ``storage`` (clients, codes, refresh families, hashed),
 ``provider`` (the SDK's provider interface), ``registration`` (client metadata
 policy), ``login`` (the login seam) with ``dev_login``, ``oidc`` and ``proxy``,
+``consent`` (the user's approval of each client),
 ``bearer`` (the /mcp gate), ``authorize`` (/authorize errors as pages), ``throttle``
 (the /register rate), ``housekeeping`` (purging what expired), ``routes`` (wiring) and
 ``dev_tokens``.
