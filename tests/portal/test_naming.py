@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 from pathlib import Path
 
 import mcp_types as types
@@ -12,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portal.catalog import Catalog
-from portal.config import ConfigError, load_config
+from portal.config import ConfigError, PortalConfig, load_config
 from portal.naming import Kind, NameTable, namespace_for, namespace_problem, python_name, usable
 from portal.registry import UpstreamTool
+from portal.runtime import open_runtime
 from portal.signatures import one_line_doc, render_signature
 from sandbox import policy
 from sandbox.compiler import CompiledCode, compile_code
@@ -277,3 +279,31 @@ def test_the_one_line_doc_leaves_out_generated_error_sections() -> None:
     assert one_line_doc("Query objects\nArgs:\n  q: the query") == "Query objects"
     assert one_line_doc("## List objects\nReturns every object") == "List objects"
     assert one_line_doc("Returns the sum of two numbers") == "Returns the sum of two numbers"
+
+
+ODD = {"namespace": "odd", "transport": {"type": "module", "module": "odd_names_server"}}
+
+
+@pytest.mark.anyio
+async def test_code_calls_python_names_and_the_upstream_receives_its_own_names(tmp_path: Path) -> None:
+    code = 'odd.API_get_self(user_id_2="u1", filter="status eq 1", class_="c", user_id=7)'
+    config = PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": [ODD]})
+    async with open_runtime(config) as runtime:
+        answer = json.loads((await runtime.codemode.execute(code, None)).text)
+        missing = json.loads((await runtime.codemode.execute("odd.cafe(filter='x')", None)).text)
+        names = sorted(e.name for e in runtime.catalog.entries())
+    assert answer["value"] == {
+        "tool": "API-get-self",
+        "arguments": {"user-id": "u1", "$filter": "status eq 1", "class": "c", "user_id": 7},
+    }
+    assert "missing required argument user_id_2" in missing["error"]["message"]
+    assert "Call it as odd.cafe(user_id_2: str, filter: str = None" in missing["error"]["message"]
+    assert names == [
+        "odd.API_get_self",
+        "odd.cafe",
+        "odd.class_",
+        "odd.list_objects",
+        "odd.list_objects_2",
+        "odd.list_objects_3",
+        "odd.tool_2fa_verify",
+    ]
