@@ -165,7 +165,9 @@ def test_exec_runs_a_file_through_the_code_mode_path(config: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("as_json", [True, False])
-def test_exec_survives_lone_surrogates_in_output_and_value(config: Path, tmp_path: Path, as_json: bool) -> None:
+def test_exec_survives_lone_surrogates_in_output_and_value(
+    config: Path, tmp_path: Path, as_json: bool
+) -> None:
     """Issue 10, item 2: `portal exec` crashed on print("\\ud800"); now it prints them escaped."""
     program = tmp_path / "surrogates.py"
     program.write_text('print("\\ud800")\n"\\udfff"\n')

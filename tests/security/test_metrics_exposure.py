@@ -22,7 +22,9 @@ TOKEN = "a-scrape-token"
 
 def _request(client: str, headers: dict[str, str] | None = None) -> Request:
     raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    return Request({"type": "http", "method": "GET", "path": "/metrics", "headers": raw, "client": (client, 5)})
+    return Request(
+        {"type": "http", "method": "GET", "path": "/metrics", "headers": raw, "client": (client, 5)}
+    )
 
 
 @pytest.fixture(scope="module")
