@@ -12,9 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portal.auth import Principal
 from portal.catalog import Catalog
 from portal.config import ConfigError, PortalConfig, load_config
 from portal.naming import Kind, NameTable, namespace_for, namespace_problem, python_name, usable
+from portal.permissions import PermissionRule, Permissions
 from portal.registry import UpstreamTool
 from portal.runtime import open_runtime
 from portal.signatures import one_line_doc, render_signature
@@ -307,3 +309,15 @@ async def test_code_calls_python_names_and_the_upstream_receives_its_own_names(t
         "odd.list_objects_3",
         "odd.tool_2fa_verify",
     ]
+
+
+def test_a_permission_rule_matches_a_tool_by_its_python_or_its_upstream_name() -> None:
+    who = Principal("00000000-0000-4000-8000-000000000000", ("dev",))
+    by_upstream = Permissions([PermissionRule(groups=["dev"], tools=["everything.get-sum"])])
+    excluded = Permissions([PermissionRule(groups=["dev"], tools=["everything.*"], exclude=["*.get-*"])])
+    aliases = ("everything.get-sum",)
+    assert by_upstream.allows(who, "everything.get_sum", {}, aliases) is True
+    assert (
+        excluded.allows(who, "everything.get_sum", {}, aliases) is False
+    )  # an exclusion on either name wins
+    assert excluded.allows(who, "everything.echo", {}) is True
