@@ -25,7 +25,7 @@ from portal.limits import limits_for
 from portal.metrics import PortalMetrics
 from portal.observed_shapes import observer_for
 from portal.permissions import Permissions
-from portal.ratelimit import Admission, RateLimited
+from portal.ratelimit import Admission, LocalAdmission, RateLimited
 from portal.registry import Registry
 from portal.search_answer import MAX_FULL_DETAIL, brief_answer, full_contract
 
@@ -155,6 +155,7 @@ class CodeMode:
         metrics: PortalMetrics,
         audit: AuditLog,
         permissions: Permissions,
+        admission: Admission | None = None,
     ) -> None:
         self._config = config
         self._registry = registry
@@ -162,7 +163,10 @@ class CodeMode:
         self._metrics = metrics
         self._audit = audit
         self.permissions = permissions
-        self._admission = Admission(config.executions.per_minute, config.executions.in_flight)
+        # Shared by every replica when the store is PostgreSQL (portal/ratelimit.py admission_for).
+        self._admission = admission or LocalAdmission(
+            config.executions.per_minute, config.executions.in_flight
+        )
         self.kept_results = KeptResults()
 
     def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
@@ -208,6 +212,8 @@ class CodeMode:
         """The tool whose name (as search shows it) the query is, if the caller may use it."""
         name = query.strip().removesuffix("()")
         entry = self._catalog.get(name)
+        if entry is None and "." in name and " " not in name:  # the upstream's own name (`ns.get-sum`)
+            entry = next((e for e in self._catalog.entries() if e.original_name == name), None)
         return entry if entry is not None and self.may_use(principal, entry) else None
 
     async def execute(self, code: str, principal: Principal | None) -> ExecuteOutcome:
@@ -247,8 +253,9 @@ class CodeMode:
         if self.kept_results.has_any(user_id):
             tools = {**tools, RESULTS_NAMESPACE: ["get"]}
         try:
-            with self._admission.admit(user_id):
-                return await sandbox.run(code, tools=tools, bridge=bridge, limits=self.limits(principal))
+            limits = self.limits(principal)
+            async with self._admission.admit(user_id, limits.wall_seconds):
+                return await sandbox.run(code, tools=tools, bridge=bridge, limits=limits)
         except RateLimited as refused:
             return sandbox.ExecutionResult(
                 False, None, "", sandbox.ErrorInfo(RATE_LIMITED, str(refused)), (), 0.0

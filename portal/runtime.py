@@ -15,6 +15,7 @@ from portal.identity import Identities
 from portal.metrics import PortalMetrics
 from portal.observed_shapes import observer_for
 from portal.permissions import Permissions
+from portal.ratelimit import admission_for
 from portal.registry import Registry
 from portal.store import Store, open_store
 from portal.store.database import sqlite_url
@@ -49,7 +50,10 @@ class PortalRuntime:
         observer_for(registry).attach(store)  # result shapes learned in earlier runs
         identities = Identities(store)
         audit = AuditLog(store, store_code=config.audit.store_code)
-        codemode = CodeMode(config, registry, catalog, metrics, audit, Permissions(config.permissions))
+        admission = admission_for(store, config.executions.per_minute, config.executions.in_flight)
+        codemode = CodeMode(
+            config, registry, catalog, metrics, audit, Permissions(config.permissions), admission
+        )
         return cls(config, registry, catalog, codemode, metrics, store, identities, audit)
 
     async def principal_for(self, email: str, groups: tuple[str, ...] = ()) -> Principal:

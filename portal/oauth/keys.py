@@ -7,7 +7,8 @@ JWKS, and accepted, until every token it can have signed has expired. So a
 rotation logs nobody out: refresh tokens are opaque rows in the store, signed
 by no key, and access tokens signed before it keep verifying until they expire.
 
-Each replica caches the key set and reloads it every ``RELOAD_SECONDS``, or
+Creating and rotating happen under a PostgreSQL advisory lock, so replicas agree on
+the one active key. Each replica caches the key set and reloads it every ``RELOAD_SECONDS``, or
 sooner when a token names a ``kid`` it does not know (at most every
 ``MISS_RELOAD_SECONDS``, so a flood of made-up kids cannot hammer the database).
 """
@@ -29,6 +30,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.store import SigningKeyRecord, Store
+from portal.store.database import KEYS_LOCK, advisory_lock
 
 __all__ = ["ALGORITHM", "KeySet", "SigningKey", "rotate_keys"]
 
@@ -85,7 +87,12 @@ def _to_key(record: SigningKeyRecord) -> SigningKey:
 def _sync(
     session: Session, rotate_after: timedelta | None, retention: timedelta, force: bool
 ) -> list[SigningKey]:
-    """Make sure one fresh key is active, drop keys past retention, return the published ones."""
+    """Make sure one fresh key is active, drop keys past retention, return the published ones.
+
+    Under the keys lock, so replicas starting together on an empty database make one key, not one each,
+    and a rotation due on every replica at once happens once: all of them sign with the same key.
+    """
+    advisory_lock(session.connection(), KEYS_LOCK)
     now = datetime.now(UTC)
     session.execute(delete(SigningKeyRecord).where(SigningKeyRecord.retired_at < now - retention))
     live = list(

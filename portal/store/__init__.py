@@ -5,6 +5,7 @@ when ``database_url`` is configured; the schema is managed with Alembic and
 brought to the newest revision when the store opens.
 """
 
+from portal.store.admission import AdmissionBucket, AdmissionLease
 from portal.store.database import Store, open_store
 from portal.store.models import (
     Base,
@@ -20,6 +21,8 @@ from portal.store.models import (
 from portal.store.observed_shapes import ObservedShapeRow
 
 __all__ = [
+    "AdmissionBucket",
+    "AdmissionLease",
     "Base",
     "ExecutionRecord",
     "OAuthClient",

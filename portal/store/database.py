@@ -11,13 +11,16 @@ import anyio
 import anyio.to_thread
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Store", "open_store", "sqlite_url"]
+__all__ = ["KEYS_LOCK", "MIGRATION_LOCK", "Store", "advisory_lock", "open_store", "sqlite_url"]
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Keys of the PostgreSQL advisory locks the portal takes; any two distinct 64-bit numbers would do.
+MIGRATION_LOCK = 0x504F5254414C0001  # "PORTAL" 1: one replica migrates, the others wait and find it done
+KEYS_LOCK = 0x504F5254414C0002  # one replica at a time creates or rotates the signing key
 
 
 def sqlite_url(state_dir: Path) -> str:
@@ -60,11 +63,22 @@ class Store:
         self.engine.dispose()
 
 
+def advisory_lock(connection: Connection, key: int) -> None:
+    """Hold a PostgreSQL advisory lock until the transaction ends; SQLite has one writer and needs none."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision, once, however many replicas start together.
+
+    PostgreSQL runs the DDL of every revision in this one transaction, under the
+    migration lock: a replica that starts second waits, then finds the schema at head.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        advisory_lock(connection, MIGRATION_LOCK)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

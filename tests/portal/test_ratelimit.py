@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from portal.config import PortalConfig
-from portal.ratelimit import Admission, RateLimited
+from portal.ratelimit import LocalAdmission, RateLimited
 from portal.runtime import open_runtime
 
 
@@ -21,38 +21,44 @@ class Clock:
         return self.now
 
 
-def test_the_bucket_refills_at_the_configured_rate_per_user() -> None:
+@pytest.mark.anyio
+async def test_the_bucket_refills_at_the_configured_rate_per_user() -> None:
     clock = Clock()
-    admission = Admission(per_minute=2, in_flight_cap=None, clock=clock)
+    admission = LocalAdmission(per_minute=2, in_flight_cap=None, clock=clock)
     for _ in range(2):
-        with admission.admit("ann"):
+        async with admission.admit("ann"):
             pass
-    with pytest.raises(RateLimited) as refused, admission.admit("ann"):
-        pass
+    with pytest.raises(RateLimited) as refused:
+        async with admission.admit("ann"):
+            pass
     assert refused.value.retry_after == pytest.approx(30.0)
-    with admission.admit("bob"):  # another user has a bucket of their own
+    async with admission.admit("bob"):  # another user has a bucket of their own
         pass
     clock.now += 30
-    with admission.admit("ann"):
+    async with admission.admit("ann"):
         pass
 
 
-def test_runs_in_flight_are_capped_and_released() -> None:
-    admission = Admission(per_minute=None, in_flight_cap=1)
-    with admission.admit("ann"):
-        with pytest.raises(RateLimited, match="already have 1 executions running"), admission.admit("ann"):
+@pytest.mark.anyio
+async def test_runs_in_flight_are_capped_and_released() -> None:
+    admission = LocalAdmission(per_minute=None, in_flight_cap=1)
+    async with admission.admit("ann"):
+        with pytest.raises(RateLimited, match="already have 1 executions running"):
+            async with admission.admit("ann"):
+                pass
+        async with admission.admit("bob"):
             pass
-        with admission.admit("bob"):
-            pass
-    with admission.admit("ann"):  # released when the first run ended
+    async with admission.admit("ann"):  # released when the first run ended
         pass
 
 
-def test_a_slot_is_released_when_the_run_fails() -> None:
-    admission = Admission(per_minute=None, in_flight_cap=1)
-    with pytest.raises(ZeroDivisionError), admission.admit("ann"):
-        1 / 0  # noqa: B018
-    with admission.admit("ann"):
+@pytest.mark.anyio
+async def test_a_slot_is_released_when_the_run_fails() -> None:
+    admission = LocalAdmission(per_minute=None, in_flight_cap=1)
+    with pytest.raises(ZeroDivisionError):
+        async with admission.admit("ann"):
+            1 / 0  # noqa: B018
+    async with admission.admit("ann"):
         pass
 
 
