@@ -23,6 +23,7 @@ __all__ = ["MAX_FULL_DETAIL", "brief_answer", "full_contract", "result_of"]
 
 MAX_FULL_DETAIL = 5  # whole contracts per answer: each can be a few hundred tokens
 MAX_DESCRIPTION_CHARS = 4_000
+MAX_CONTRACT_FIELDS = 100  # per shape in a contract: "whole", but an upstream's schema cannot flood it
 MAX_PARAMETER_DOC_CHARS = 300
 OBSERVED_NOTE = "observed"
 _ANNOTATIONS = (
@@ -111,7 +112,7 @@ def full_contract(entry: CatalogEntry, observer: ShapeObserver | None) -> str:
     if result is not None:
         if result.observed and observer is not None:
             lines.append(f"  (shape observed from {observer.observations(entry)} successful calls)")
-        lines += [f"  {shape.render(max_fields=None)}" for shape in result.shapes]
+        lines += [f"  {shape.render(max_fields=MAX_CONTRACT_FIELDS)}" for shape in result.shapes]
     lines.append("Annotations: " + _annotations(entry.annotations()))
     lines += ["Example:", f"  {_example(entry)}"]
     return "\n".join(lines)
@@ -202,10 +203,10 @@ def _annotations(annotations: Mapping[str, Any]) -> str:
 
 def _example(entry: CatalogEntry) -> str:
     properties, required, defs = _parameters(entry)
+    keywords = [_keyword(entry, str(name)) for name in properties if name in required]
     arguments = [
-        f"{_keyword(entry, str(name))}={_placeholder(str(name), prop, defs)}"
-        for name, prop in properties.items()
-        if name in required
+        f"{keyword}={_placeholder(keyword, properties[name], defs)}"
+        for keyword, name in zip(keywords, [n for n in properties if n in required], strict=True)
     ]
     return f"{entry.name}({', '.join(arguments)})"
 

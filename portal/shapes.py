@@ -50,7 +50,8 @@ class FieldShape:
     optional: bool = False
 
     def render(self) -> str:
-        label = self.name if _IDENTIFIER.fullmatch(self.name) else json.dumps(self.name)
+        name = self.name if len(self.name) <= MAX_NAME_CHARS else self.name[:MAX_NAME_CHARS] + "…"
+        label = name if _IDENTIFIER.fullmatch(name) else json.dumps(name)  # quoted: no newline gets through
         return f"{label}{'?' if self.optional else ''}: {self.annotation}"
 
 

@@ -153,3 +153,16 @@ def test_the_cli_shows_result_shapes_and_with_detail_the_whole_contract(tmp_path
     assert brief.exit_code == 0 and full.exit_code == 0, (brief.output, full.output)
     assert "ProjectSummary = {id: int, path: str" in brief.output and "Parameters:" not in brief.output
     assert full.output.count("\nParameters:\n") == 2
+
+
+async def test_a_tool_is_found_by_its_upstream_name_and_its_contract_speaks_python_names(
+    tmp_path: Path,
+) -> None:
+    odd = {"namespace": "odd", "transport": {"type": "module", "module": "odd_names_server"}}
+    config = PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": [odd]})
+    async with open_runtime(config) as runtime:
+        by_upstream_name = runtime.codemode.search_text("odd.API-get-self", 10, None)
+        by_python_name = runtime.codemode.search_text("odd.API_get_self", 10, None)
+    assert by_upstream_name == by_python_name
+    assert section(by_upstream_name, "Example:") == ['odd.API_get_self(user_id_2="<user_id_2>")']
+    assert section(by_upstream_name, "Parameters:")[0] == "user_id_2: str (required) - Whose objects."
