@@ -21,7 +21,7 @@ from portal.identity import USER_META_KEY
 from portal.observed_shapes import recorded
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output
-from portal.tool_errors import argument_problem, clean_error_text, tool_failure
+from portal.tool_errors import argument_problem, clean_error_text, qualify_tool_names, tool_failure
 from sandbox import ToolCallFailed
 
 __all__ = ["RegistryBridge", "result_value"]
@@ -80,6 +80,14 @@ class RegistryBridge:
                 names.setdefault(entry.namespace, []).append(entry.python_name)
         return names
 
+    def _names(self, entry: CatalogEntry) -> dict[str, str]:
+        """The server's own tool names to the Python names, for the tools of ``entry``'s namespace."""
+        return {
+            other.tool.name: other.python_name
+            for other in self._catalog.entries()
+            if other.namespace == entry.namespace and self._may_use(self._principal, other)
+        }
+
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         entry = self._catalog.get(name)
         # Checked here, in the host, on every call. A forbidden tool gets the answer a
@@ -98,5 +106,8 @@ class RegistryBridge:
             unavailable = f"its server is unavailable ({reason}); try again later"
             raise ToolCallFailed(tool_failure(name, unavailable)) from None
         if result.is_error:
-            raise ToolCallFailed(tool_failure(name, clean_error_text(error_text(result)), entry.signature))
+            problem = qualify_tool_names(
+                clean_error_text(error_text(result)), entry.namespace, self._names(entry)
+            )
+            raise ToolCallFailed(tool_failure(name, problem, entry.signature))
         return await recorded(self._registry, entry, result_value(result, entry.tool))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["argument_problem", "clean_error_text", "tool_failure"]
+__all__ = ["argument_problem", "clean_error_text", "qualify_tool_names", "tool_failure"]
 
 MAX_MESSAGE_CHARS = 1500
 _SDK_PREFIX = re.compile(r"^\s*Error executing tool [^:\s]+:\s*")
@@ -90,3 +90,17 @@ def tool_failure(tool: str, problem: str, signature: str | None = None) -> str:
     if signature and "argument" in message:
         text += f". Call it as {signature.split('  #', 1)[0]}"
     return text
+
+
+def qualify_tool_names(text: str, namespace: str, names: Mapping[str, str]) -> str:
+    """A server's hint ``list_projects(search='ap')`` as the call code makes: ``gitlab.list_projects(...)``.
+
+    ``names`` maps the server's own tool names to the Python names code calls; a server does not
+    know the namespace the portal gives it, so its hints name tools bare.
+    """
+    if not names:
+        return text
+    pattern = re.compile(
+        r"(?<![\w.])(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\("
+    )
+    return pattern.sub(lambda m: f"{namespace}.{names[m.group(1)]}(", text)

@@ -10,7 +10,7 @@ import pytest
 
 from portal.config import PortalConfig
 from portal.runtime import PortalRuntime, open_runtime
-from portal.tool_errors import argument_problem, clean_error_text, tool_failure
+from portal.tool_errors import argument_problem, clean_error_text, qualify_tool_names, tool_failure
 
 pytestmark = pytest.mark.anyio
 
@@ -52,6 +52,17 @@ def test_the_tool_is_named_once_and_the_signature_shown_for_argument_errors() ->
     )
 
 
+def test_a_servers_hint_names_the_tool_as_code_calls_it() -> None:
+    names = {"list_projects": "list_projects", "get-sum": "get_sum"}
+    text = "no project 'x' (404): list candidates with list_projects(search='x'); or get-sum(a=1)"
+    assert qualify_tool_names(text, "gitlab", names) == (
+        "no project 'x' (404): list candidates with gitlab.list_projects(search='x'); or gitlab.get_sum(a=1)"
+    )
+    assert qualify_tool_names("see gitlab.list_projects(search='x')", "gitlab", names) == (
+        "see gitlab.list_projects(search='x')"
+    )
+
+
 def test_unknown_and_missing_arguments_are_found_before_the_call() -> None:
     schema = {"type": "object", "properties": {"project": {"type": "string"}}, "required": ["project"]}
     assert argument_problem(schema, {"projekt": "a"}) == "unknown argument projekt"
@@ -73,7 +84,8 @@ async def runtime(tmp_path: Path) -> AsyncIterator[PortalRuntime]:
     [
         (
             'gitlab.get_project(project="infra/ap")',
-            "gitlab.get_project: GitLab",
+            "gitlab.get_project: GitLab has no project 'infra/ap' (404): "
+            "list candidates with gitlab.list_projects(",
         ),
         ("gitlab.list_projects(page=-1)", "gitlab.list_projects: argument page: Input should be greater"),
         ("gitlab.get_project()", "gitlab.get_project: missing required argument project. Call it as"),
