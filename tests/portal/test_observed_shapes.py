@@ -7,18 +7,21 @@ survives a restart (table ``observed_shapes``, migration 0003).
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import mcp_types as types
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select
+from sqlalchemy import select, text
 from untyped_server import SECRET_TITLE
 
+from portal.catalog import CatalogEntry
 from portal.config import PortalConfig
 from portal.observed_shapes import MAX_KEYS, MAX_SAMPLES, ShapeObserver, describe, merge, observer_for
 from portal.runtime import PortalRuntime, open_runtime
@@ -169,3 +172,32 @@ def test_migration_0003_follows_0002_and_matches_the_model(tmp_path: Path) -> No
     finally:
         store.close()
     assert [d for d in diffs if "observed_shapes" in repr(d)] == []
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    url = request.getfixturevalue("postgres_url")
+    scratch = f"t_{uuid.uuid4().hex[:12]}"  # a fresh database per test
+    with open_store(url).engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"CREATE DATABASE {scratch}"))
+    return url.rsplit("/", 1)[0] + f"/{scratch}"
+
+
+async def test_a_second_replica_reads_what_the_first_learned_on_either_database(store_url: str) -> None:
+    entry = CatalogEntry("tickets", types.Tool(name="list_tickets", input_schema={"type": "object"}), "sig")
+    first, second = open_store(store_url), open_store(store_url)
+    try:
+        learner = ShapeObserver()
+        learner.attach(first)
+        await learner.record(entry, [{"id": 1, "title": SECRET_TITLE}])
+        await learner.record(entry, [{"id": 2, "title": "b", "tags": []}])
+        reader = ShapeObserver()
+        reader.attach(second)
+        result = reader.result(entry)
+    finally:
+        first.close()
+        second.close()
+    assert result is not None and result.annotation == "list[Ticket]"
+    assert result.shapes[0].render() == "Ticket (observed) = {id: int, title: str, tags?: list}"
