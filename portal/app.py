@@ -10,17 +10,22 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from mcp.server.transport_security import TransportSecuritySettings
 
 import sandbox
 from portal import __version__
 from portal.config import PortalConfig
 from portal.discovery import discovery_routes
+from portal.drain import Drain, DrainGate
 from portal.error_reporting import init_error_reporting
 from portal.mcp_server import build_mcp_server
 from portal.metrics import CONTENT_TYPE_LATEST, ScrapeGate
 from portal.oauth import build_auth
+from portal.readiness import Readiness
 from portal.runtime import PortalRuntime
+from portal.session_affinity import ReplicaSessionIds
+from portal.tracing import configure as configure_tracing
 
 __all__ = ["create_app"]
 
@@ -46,6 +51,7 @@ def create_app(config: PortalConfig) -> FastAPI:
     """
     init_error_reporting(config.error_reporting, release=f"mcp-portal@{__version__}")
     runtime = PortalRuntime.create(config)
+    traces = configure_tracing(config.tracing)  # None unless tracing.otlp_endpoint is set
     try:
         auth = build_auth(config, runtime.store, runtime.identities)
     except Exception:
@@ -57,6 +63,8 @@ def create_app(config: PortalConfig) -> FastAPI:
         transport_security=_transport_security(config),
         host=config.host,
     )  # no SDK auth here: the OAuth routes and the /mcp gate come from portal.oauth
+    drain = Drain(config.drain_seconds)  # SIGTERM begins it (portal/serving.py)
+    readiness = Readiness(runtime.store, drain)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +74,7 @@ def create_app(config: PortalConfig) -> FastAPI:
             async with runtime.registry, server.session_manager.run():
                 for status in runtime.registry.statuses():
                     logger.info("server %s: %s (%d tools)", status.namespace, status.state, status.tool_count)
+                readiness.catalog_loaded = True
                 async with anyio.create_task_group() as background:
                     # Expired codes, refresh tokens and unused OAuth clients (portal/oauth/housekeeping.py).
                     background.start_soon(auth.purge_periodically)
@@ -75,9 +84,12 @@ def create_app(config: PortalConfig) -> FastAPI:
                         background.cancel_scope.cancel()
         finally:
             runtime.close()
+            if traces is not None:
+                traces.shutdown()  # flushes the spans still queued for the collector
 
     app = FastAPI(title="MCP portal", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = runtime
+    app.state.drain = drain
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
@@ -91,6 +103,11 @@ def create_app(config: PortalConfig) -> FastAPI:
             ],
         }
 
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        ready, checks = await readiness.check()
+        return JSONResponse(checks, status_code=200 if ready else 503)
+
     if config.metrics:
         scrape_gate = ScrapeGate(config.metrics_token.get_secret_value() if config.metrics_token else None)
 
@@ -102,5 +119,6 @@ def create_app(config: PortalConfig) -> FastAPI:
 
     app.router.routes.extend(auth.routes)
     app.router.routes.extend(discovery_routes(config))  # /.well-known/mcp-portal and /opencode, no auth
-    app.mount("/", auth.protect(mcp_app))
+    tagged = ReplicaSessionIds(mcp_app, config.replica_id) if config.replica_id else mcp_app
+    app.mount("/", DrainGate(auth.protect(tagged), drain))
     return app

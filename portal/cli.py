@@ -77,9 +77,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Serve the portal: MCP at /mcp (Streamable HTTP), health at /healthz."""
-    import uvicorn
-
     from portal.app import create_app
+    from portal.serving import serve as serve_draining
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     bound_log_records()  # arguments and upstream messages never flood the log (portal/log_safety.py)
@@ -91,7 +90,8 @@ def serve(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    # SIGTERM drains executions in flight before stopping (portal/serving.py); Ctrl-C stops at once.
+    serve_draining(application, settings.host, settings.port, application.state.drain)
 
 
 @app.command()
@@ -440,15 +440,22 @@ def _parse_since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@app.command()
+audit_app = typer.Typer(help="The audit trail of Code Mode executions.", invoke_without_command=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback()
 def audit(
+    ctx: typer.Context,
     user: Annotated[str | None, typer.Option(help="A user's id, or their email.")] = None,
     since: Annotated[str | None, typer.Option(help="ISO time or span back from now (30m, 12h, 7d).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most records, newest first.")] = 100,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Read the audit trail of Code Mode executions."""
+    """Read the audit trail of Code Mode executions (or `portal audit export` them for a SIEM)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from portal.audit import AuditLog, AuditQuery
     from portal.identity import Identities
     from portal.runtime import store_for
@@ -472,6 +479,47 @@ def audit(
             f"{record['duration_ms']:>8.1f} ms  code {record['code_sha256'][:12]} ({record['code_size']} B)  "
             f"result {record['result_size']} B  tools: {calls}"
         )
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str | None, typer.Option(help="ISO time or span back from now (30m, 12h, 7d).")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time or span back from now; default: now.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="jsonl: one JSON object a line.")] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Export audit records oldest first, one JSON line each, for a SIEM (the audit.sink shape)."""
+    from portal.audit_export import export_lines
+    from portal.runtime import store_for
+
+    _quiet_logs()
+    if output_format != "jsonl":
+        typer.echo(f"error: --format {output_format!r} is not supported; use jsonl", err=True)
+        raise typer.Exit(2)
+    start, end = (_parse_since(since) if since else None), (_parse_since(until) if until else None)
+    store = store_for(_config(config))
+    count = 0
+    try:
+        with output.open("w", encoding="utf-8") if output else _stdout() as out:
+            for line in export_lines(store, start, end):
+                out.write(line + "\n")
+                count += 1
+    except OSError as exc:
+        typer.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    typer.echo(f"exported {count} audit record(s){f' to {output}' if output else ''}", err=True)
+
+
+def _stdout() -> Any:
+    """Standard output in a ``with`` that leaves it open."""
+    from contextlib import nullcontext
+
+    return nullcontext(sys.stdout)
 
 
 def _discovered_mcp_url(base: str) -> str:

@@ -29,7 +29,9 @@ from portal import naming
 from portal.permissions import PermissionRule
 
 __all__ = [
+    "AdminConfig",
     "AuditConfig",
+    "AuditSinkConfig",
     "AuthConfig",
     "DevLoginConfig",
     "DevUser",
@@ -45,6 +47,7 @@ __all__ = [
     "SandboxConfig",
     "ServerConfig",
     "StdioTransport",
+    "TracingConfig",
     "demo_config_path",
     "load_config",
 ]
@@ -313,11 +316,60 @@ class ExecutionLimitsConfig(_Strict):
     in_flight: int | None = Field(default=4, ge=1, le=1_000)
 
 
+class AuditSinkConfig(_Strict):
+    """Where each audit record also goes as it is written, for a SIEM: a JSON-lines file or syslog."""
+
+    type: Literal["jsonl", "syslog"]
+    path: Path | None = Field(default=None, description="jsonl: the file; rotated at max_bytes.")
+    max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024, le=1024**4)
+    backups: int = Field(default=10, ge=0, le=1000, description="jsonl: rotated files kept.")
+    address: str = Field(default="/dev/log", description="syslog: a Unix socket path, or host:port for UDP.")
+    facility: Literal["user", "auth", "authpriv", "daemon", "local0", "local1", "local2", "local3",
+                      "local4", "local5", "local6", "local7"] = "local0"  # fmt: skip
+
+    @model_validator(mode="after")
+    def _jsonl_needs_path(self) -> AuditSinkConfig:
+        if self.type == "jsonl" and self.path is None:
+            raise ValueError("audit.sink.path is required when audit.sink.type is 'jsonl'")
+        return self
+
+
 class AuditConfig(_Strict):
     """What the audit trail keeps of each execution."""
 
     store_code: bool = Field(
         default=False, description="Keep the code itself, not only its SHA-256 and size."
+    )
+    sink: AuditSinkConfig | None = Field(
+        default=None, description="Also send every record, as one JSON line, to a file or syslog."
+    )
+
+
+class TracingConfig(_Strict):
+    """OpenTelemetry traces of executions (portal/tracing.py); exported only when an endpoint is set."""
+
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces."
+    )
+    otlp_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    service_name: str = "mcp-portal"
+    sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("tracing.otlp_endpoint must be an http:// or https:// URL")
+        return value
+
+
+class AdminConfig(_Strict):
+    """The operator page at /admin: off unless a group is named; its members log in as for MCP."""
+
+    group: str | None = Field(default=None, description="Members of this group may use /admin.")
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+    stats_window_minutes: int = Field(
+        default=60, ge=1, le=7 * 24 * 60, description="Call rates and latencies over this recent span."
     )
 
 
@@ -334,6 +386,15 @@ class PortalConfig(_Strict):
         default=None,
         description="SQLAlchemy URL, e.g. postgresql+psycopg://...; default: SQLite in state_dir",
     )
+    replica_id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
+        description="This replica's name, put in front of its MCP session ids so a balancer can route "
+        "sessions back to it (portal/session_affinity.py); absent: one replica, ids untouched.",
+    )
+    drain_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="On SIGTERM, how long requests in flight get to finish."
+    )
     codemode: bool = True
     result_max_bytes: int = Field(default=24_000, ge=256, le=4 * 1024 * 1024)
     auth: AuthConfig = Field(default_factory=AuthConfig)
@@ -343,6 +404,11 @@ class PortalConfig(_Strict):
     )
     executions: ExecutionLimitsConfig = Field(default_factory=ExecutionLimitsConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
+    admin: AdminConfig = Field(default_factory=AdminConfig)
+    log_probes: bool = Field(
+        default=False, description="Write access-log lines for /metrics and /healthz (noise: off)."
+    )
     error_reporting: ErrorReportingConfig = Field(default_factory=ErrorReportingConfig)
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
     metrics_token: SecretStr | None = Field(
