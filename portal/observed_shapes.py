@@ -10,8 +10,9 @@ marked as observed. Descriptions persist in the store (table
 
 Privacy: a description holds property names and JSON type names only. An
 object whose keys do not all look like field names (an e-mail address, a path,
-a URL, more than `MAX_KEYS` keys) is recorded as a map, without its keys,
-because such keys are data, not a schema.
+a URL, more than `MAX_KEYS` keys), or whose values are all objects of one shape
+(``{"ann": {...}, "bob": {...}}``), is recorded as a map: the type of its
+values, without its keys, because such keys are data, not a schema.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ MAX_ITEMS = 20  # list items looked at per list
 MAX_TOOLS = 5_000  # tools remembered per portal process
 _FIELD_NAME = re.compile(r"[A-Za-z_$@][A-Za-z0-9_-]{0,63}")  # no dots, slashes, spaces: those are data
 _MAP: dict[str, Any] = {"type": "object", "additionalProperties": True}
+_MAP_MIN_KEYS = 3  # this many keys whose values are objects of one shape: a map keyed by data (user names)
 
 
 def describe(value: Any) -> dict[str, Any]:
@@ -82,12 +84,28 @@ class _Describer:
 
     def _object(self, value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         keys = list(value)
-        if len(keys) > MAX_KEYS or not all(isinstance(k, str) and _FIELD_NAME.fullmatch(k) for k in keys):
-            return dict(_MAP)
         if depth >= MAX_DEPTH or self.nodes >= MAX_NODES:
             return {"type": "object"}
+        if len(keys) > MAX_KEYS or not all(isinstance(k, str) and _FIELD_NAME.fullmatch(k) for k in keys):
+            return self._map([value[k] for k in keys[:MAX_ITEMS]], depth)
         properties = {key: self.describe(value[key], depth + 1) for key in keys}
+        values = list(properties.values())
+        if (
+            len(values) >= _MAP_MIN_KEYS
+            and values[0].get("type") == "object"
+            and values.count(values[0]) == len(values)
+        ):
+            return self._map([value[k] for k in keys[:MAX_ITEMS]], depth)  # {"ann": {...}, "bob": {...}}
         return {"type": "object", "properties": properties, "required": sorted(keys)}
+
+    def _map(self, values: list[Any], depth: int) -> dict[str, Any]:
+        """An object keyed by data: its value type is kept, its keys are not."""
+        if not values:
+            return dict(_MAP)
+        merged = self.describe(values[0], depth + 1)
+        for item in values[1:]:
+            merged = merge(merged, self.describe(item, depth + 1))
+        return {"type": "object", "additionalProperties": merged}
 
 
 def merge(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,7 +132,10 @@ def _merge_same(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, 
         return dict(left if "items" in left else right)
     if left.get("type") != "object":
         return dict(left)
-    if left.get("additionalProperties") or right.get("additionalProperties"):
+    mine_extra, their_extra = left.get("additionalProperties"), right.get("additionalProperties")
+    if isinstance(mine_extra, Mapping) and isinstance(their_extra, Mapping):  # two maps: merge their values
+        return {"type": "object", "additionalProperties": merge(mine_extra, their_extra)}
+    if mine_extra or their_extra:
         return dict(_MAP)
     mine, theirs = left.get("properties") or {}, right.get("properties") or {}
     keys = list(mine) + [key for key in theirs if key not in mine]
@@ -186,7 +207,8 @@ class ShapeObserver:
         shape = describe(value)
         self._counts[key] = self._counts.get(key, 0) + 1
         samples = self._samples.get(key, [])
-        if shape in samples:
+        if shape in samples:  # seen lately: keep it among the recent ones, nothing to write
+            self._samples[key] = [s for s in samples if s != shape] + [shape]
             return
         samples = [*samples, shape][-MAX_SAMPLES:]
         self._samples[key] = samples

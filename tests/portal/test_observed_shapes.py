@@ -74,18 +74,33 @@ def test_a_description_keeps_key_and_type_names_and_never_a_value() -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "values"),
     [
-        {"ann@example.com": ["api"], "bob@example.com": ["web"]},
-        {"gitlab.com/project-slug": "infra/api"},
-        {"a key with spaces": 1},
-        {f"k{n}": n for n in range(MAX_KEYS + 1)},
+        (
+            {"ann@example.com": ["api"], "bob@example.com": ["web"]},
+            {"type": "array", "items": {"type": "string"}},
+        ),
+        ({"gitlab.com/project-slug": "infra/api"}, {"type": "string"}),
+        ({"a key with spaces": 1}, {"type": "integer"}),
+        ({f"k{n}": n for n in range(MAX_KEYS + 1)}, {"type": "integer"}),
+        (
+            {name: {"open": 1, "team": "core"} for name in ("ann", "bob", "cyd")},
+            {
+                "type": "object",
+                "properties": {"open": {"type": "integer"}, "team": {"type": "string"}},
+                "required": ["open", "team"],
+            },
+        ),
     ],
-    ids=["emails", "paths", "spaces", "too many keys"],
+    ids=["emails", "paths", "spaces", "too many keys", "user names"],
 )
-def test_an_object_keyed_by_data_is_recorded_as_a_map_without_its_keys(value: dict[str, Any]) -> None:
+def test_an_object_keyed_by_data_is_recorded_as_a_map_of_its_value_type_without_its_keys(
+    value: dict[str, Any], values: dict[str, Any]
+) -> None:
     schema = describe(value)
-    assert schema == {"type": "object", "additionalProperties": True}
+    assert schema == {"type": "object", "additionalProperties": values}
+    for key in value:
+        assert key not in json.dumps(schema)
 
 
 def test_a_key_seen_in_only_some_results_is_optional_and_types_seen_differently_are_a_union() -> None:
@@ -127,7 +142,7 @@ async def test_the_observed_shape_survives_a_restart_and_the_store_holds_no_valu
         owners = second.codemode.search_text("tickets.owners", 10, None)
     assert "Returns: list[Ticket]" in contract
     assert "Ticket (observed) = {id: int, title: str, author: Author, tags?: list[str]}" in contract
-    assert "Returns: dict[str, Any]" in owners
+    assert "Returns: dict[str, list[str]]" in owners
     store = open_store(sqlite_url(tmp_path))
     try:
         with store.session() as session:
