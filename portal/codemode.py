@@ -28,6 +28,7 @@ from portal.permissions import Permissions
 from portal.ratelimit import Admission, LocalAdmission, RateLimited
 from portal.registry import Registry
 from portal.search_answer import MAX_FULL_DETAIL, brief_answer, full_contract
+from portal.search_feedback import SearchFeedback
 
 __all__ = [
     "EXECUTE_DESCRIPTION",
@@ -168,6 +169,7 @@ class CodeMode:
             config.executions.per_minute, config.executions.in_flight
         )
         self.kept_results = KeptResults()
+        self.feedback = SearchFeedback()  # learning from use: portal/search_feedback.py
 
     def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
         aliases = (entry.original_name,) if entry.original_name != entry.name else ()
@@ -184,10 +186,11 @@ class CodeMode:
     def search(self, query: str, limit: int, principal: Principal | None) -> list[SearchHit]:
         """Tools the caller may use, best match first."""
         self._metrics.searches.inc()
-        return self._catalog.search(
+        return self.feedback.ranked(
+            self.user_id(principal),
             query[:MAX_QUERY_CHARS],
             max(1, min(limit, MAX_SEARCH_LIMIT)),
-            allowed=lambda entry: self.may_use(principal, entry),
+            lambda q, k: self._catalog.search(q, k, allowed=lambda entry: self.may_use(principal, entry)),
         )
 
     def search_text(self, query: str, limit: int, principal: Principal | None, detail: str = "brief") -> str:
@@ -240,6 +243,7 @@ class CodeMode:
         if not audited:  # never answer ok for an execution the audit trail does not hold
             result = _portal_failure(result.tool_calls)
             text = portal_error_answer(self._config.result_max_bytes)
+        self.feedback.learn(user_id, result)
         return ExecuteOutcome(text=text, is_error=not result.ok, result=result)
 
     async def _run(
