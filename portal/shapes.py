@@ -191,6 +191,9 @@ class _Builder:
         for key in ("anyOf", "oneOf"):
             if isinstance(schema.get(key), list):
                 return _union(self.annotate(part, depth, hint) for part in schema[key])
+        parts = schema.get("allOf")
+        if isinstance(parts, list) and len(parts) == 1:  # `{"allOf": [{"$ref": ...}], "description": ...}`
+            return self.annotate(parts[0], depth, hint)
         kind = schema.get("type")
         if isinstance(kind, list):
             return _union(self.annotate({**schema, "type": k}, depth, hint) for k in kind)
