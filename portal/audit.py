@@ -9,6 +9,8 @@ error type, and which limit was hit).
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +21,10 @@ from sqlalchemy.orm import Session, selectinload
 import sandbox
 from portal.store import ExecutionRecord, Store, ToolCallRecordRow
 
-__all__ = ["LIMIT_ERRORS", "AuditLog", "AuditQuery"]
+__all__ = ["LIMIT_ERRORS", "AuditLog", "AuditQuery", "AuditSink", "as_dict"]
+
+logger = logging.getLogger(__name__)
+AuditSink = Callable[[dict[str, Any]], None]  # gets each record as written (portal/audit_export.py)
 
 # Error types that mean a limit stopped the code (as opposed to a bug in it).
 LIMIT_ERRORS = frozenset(
@@ -54,9 +59,10 @@ class AuditQuery:
 
 
 class AuditLog:
-    def __init__(self, store: Store, store_code: bool = False) -> None:
+    def __init__(self, store: Store, store_code: bool = False, sink: AuditSink | None = None) -> None:
         self._store = store
         self._store_code = store_code
+        self._sink = sink
 
     async def record(
         self, user_id: str, started_at: datetime, code: str, result: sandbox.ExecutionResult, result_size: int
@@ -89,7 +95,13 @@ class AuditLog:
             session.flush()
             return row.id
 
-        return await self._store.call(write)
+        record_id = await self._store.call(write)
+        if self._sink is not None:
+            try:  # the database holds the record: a sink that fails is logged, never the execution's fault
+                self._sink(_as_dict(row))
+            except Exception:
+                logger.exception("the audit sink failed on record %s", record_id)
+        return record_id
 
     def query(self, query: AuditQuery) -> list[dict[str, Any]]:
         """Records newest first, as plain dicts (for the CLI and tests)."""
@@ -120,3 +132,6 @@ def _as_dict(row: ExecutionRecord) -> dict[str, Any]:
         "result_size": row.result_size,
         "tool_calls": [{"name": c.name, "duration_ms": c.duration_ms, "ok": c.ok} for c in row.tool_calls],
     }
+
+
+as_dict = _as_dict  # one record in the shape `AuditLog.query` returns (portal/audit_export.py)

@@ -22,6 +22,7 @@ from portal.observed_shapes import recorded
 from portal.registry import Registry, UpstreamError
 from portal.signatures import is_wrapped_output
 from portal.tool_errors import argument_problem, clean_error_text, qualify_tool_names, tool_failure
+from portal.tracing import traced_tool_call
 from sandbox import ToolCallFailed
 
 __all__ = ["RegistryBridge", "result_value"]
@@ -98,9 +99,11 @@ class RegistryBridge:
         if problem is not None:  # said here, with the signature, before the call leaves the portal
             raise ToolCallFailed(tool_failure(name, problem, entry.signature))
         try:
-            result = await self._registry.call(
-                entry.namespace, entry.tool.name, entry.upstream_arguments(arguments), dict(self._meta)
-            )
+            upstream_arguments = entry.upstream_arguments(arguments)
+            result = await traced_tool_call(  # a child span, its traceparent in _meta (portal/tracing.py)
+                name, entry.namespace, entry.tool.name, dict(self._meta),
+                lambda meta: self._registry.call(entry.namespace, entry.tool.name, upstream_arguments, meta),
+            )  # fmt: skip
         except UpstreamError as exc:
             reason = clean_error_text(str(exc))
             unavailable = f"its server is unavailable ({reason}); try again later"

@@ -32,6 +32,7 @@ from portal.codemode import (
 from portal.identity import USER_META_KEY
 from portal.naming import direct_name
 from portal.registry import Registry, UpstreamError
+from portal.tracing import describe_execution, execute_span
 
 __all__ = ["build_mcp_server", "codemode_tools", "direct_name"]
 
@@ -132,7 +133,10 @@ class _Handlers:
             parsed = _ExecuteArguments.model_validate(arguments)
         except ValidationError as exc:
             return _bad_arguments(EXECUTE_TOOL, exc)
-        outcome = await self.codemode.execute(parsed.code, current_principal())
+        principal = current_principal()
+        with execute_span(self.codemode.user_id(principal), parsed.code) as span:  # portal/tracing.py
+            outcome = await self.codemode.execute(parsed.code, principal)
+            describe_execution(span, outcome.result)
         return _text_result(outcome.text, outcome.is_error)
 
     async def _call_direct(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from portal.audit import AuditLog
+from portal.audit_export import build_sink
 from portal.auth import Principal
 from portal.catalog import Catalog
 from portal.codemode import CodeMode
@@ -49,7 +50,7 @@ class PortalRuntime:
         store = store_for(config)
         observer_for(registry).attach(store)  # result shapes learned in earlier runs
         identities = Identities(store)
-        audit = AuditLog(store, store_code=config.audit.store_code)
+        audit = AuditLog(store, store_code=config.audit.store_code, sink=build_sink(config.audit.sink))
         admission = admission_for(store, config.executions.per_minute, config.executions.in_flight)
         codemode = CodeMode(
             config, registry, catalog, metrics, audit, Permissions(config.permissions), admission
