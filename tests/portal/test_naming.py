@@ -22,6 +22,9 @@ from portal.runtime import open_runtime
 from portal.signatures import one_line_doc, render_signature
 from sandbox import policy
 from sandbox.compiler import CompiledCode, compile_code
+from sandbox.environment import build_builtins, build_globals
+from sandbox.modules import build_modules
+from sandbox.output import CappedOutput
 
 
 @pytest.mark.parametrize(
@@ -131,8 +134,10 @@ def test_a_namespace_that_would_hide_a_name_the_code_needs_is_refused(namespace:
 
 
 def test_every_name_the_sandbox_puts_in_scope_is_refused_as_a_namespace() -> None:
-    in_scope = policy.ALLOWED_BUILTINS | policy.ALLOWED_EXCEPTIONS | policy.SANDBOX_BUILTINS
-    in_scope |= policy.GUARDED_BUILTINS | {m.partition(".")[0] for m in policy.ALLOWED_MODULES}
+    builtins_table = build_builtins(lambda *args, **kwargs: None)
+    scope = build_globals(builtins_table, CappedOutput(1024), {})  # what sandbox/worker.py runs code in
+    in_scope = set(scope) | set(builtins_table) | policy.SANDBOX_BUILTINS | set(policy.EXCLUDED_BUILTINS)
+    in_scope |= {name.partition(".")[0] for name in build_modules()}  # what `import` binds
     assert [name for name in sorted(in_scope) if namespace_problem(name) is None] == []
 
 
