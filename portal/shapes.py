@@ -231,7 +231,8 @@ class _Builder:
         name = self._free_name(name)
         self._named[key] = name
         self.shapes[name] = Shape(name, (), self.observed)  # placeholder keeps first-use order
-        required = set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
+        listed = schema.get("required")
+        required = {r for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
         fields = tuple(
             FieldShape(
                 str(field),

@@ -14,6 +14,8 @@ from typing import Any
 
 import mcp_types as types
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mcp import Client
 
 from portal.shapes import MAX_FIELDS, ResultShape, Shape, answer_shapes, result_shape
@@ -205,6 +207,7 @@ def test_recursive_and_deep_schemas_stay_bounded() -> None:
         {"$ref": "#/$defs/Missing"},
         {"type": "object", "properties": {"a": {"anyOf": "x"}}, "required": "a"},
         {"type": 7},
+        {"type": "object", "properties": {"a": {}}, "required": [["a"], {"b": 1}]},
         [],
     ],
 )
@@ -280,3 +283,25 @@ def test_a_reference_wrapped_in_a_single_all_of_is_still_a_named_shape() -> None
         "Build = {author: User}",
         "User = {login: str}",
     ]
+
+
+SCHEMA_KEYS = st.sampled_from(
+    ["type", "properties", "items", "$ref", "$defs", "anyOf", "oneOf", "allOf", "enum", "required", "title",
+     "additionalProperties", "const"]
+)  # fmt: skip
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+    | st.sampled_from(["object", "array", "string", "#/$defs/A", "A"]),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(SCHEMA_KEYS | st.text(max_size=6), children, max_size=5),
+    max_leaves=40,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSONISH, JSONISH)
+def test_any_schema_an_upstream_sends_renders_without_failing_and_on_one_line(left: Any, right: Any) -> None:
+    results = [("a", result_shape("get_a", left)), ("b", result_shape("get_b", right))]
+    answer = answer_shapes(results)
+    for text in [*answer.annotations, *answer.lines]:
+        assert "\n" not in text
