@@ -55,6 +55,13 @@ _EMBEDDING_WEIGHT = 1.0  # likewise; BM25 is scaled to 1.0 for its best hit befo
 _MIN_SIMILARITY = 0.2
 _SERVER_MEANING_CHARS = 200
 _QUERY_MAX_CHARS = 1_000
+# A file named in a query ("show the README", "read .gitlab-ci.yml") is an argument: what the
+# query asks for is a file, a word tool docs do use.
+_FILE_NAME = re.compile(
+    r"(?<![\w/])(?:[\w.-]*\.(?:ya?ml|json|md|rst|txt|toml|ini|cfg|conf|xml|lock|py|js|ts|go|rs|java|rb|sh|tf)"
+    r"|readme|dockerfile|makefile|license|changelog|codeowners)\b",
+    re.IGNORECASE,
+)
 _stemmer = snowballstemmer.stemmer("english")
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
@@ -159,12 +166,13 @@ class ToolIndex:
 
     def search(self, query: str, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Indices and scores of the best ``limit`` documents with a positive score, best first."""
+        query = _FILE_NAME.sub(" file ", query[:_QUERY_MAX_CHARS])
         terms = tokenize(query)
         if not self.documents or limit <= 0 or not (terms or self._vectors is not None and query.strip()):
             return []
         scores = self.scores(terms) if terms else np.zeros(len(self.documents))
         if self._embedder is not None and self._vectors is not None:
-            scores = self._fuse(scores, self._vectors @ self._embedder.embed([query[:_QUERY_MAX_CHARS]])[0])
+            scores = self._fuse(scores, self._vectors @ self._embedder.embed([query])[0])
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         candidates = np.flatnonzero(scores > 0)

@@ -175,3 +175,17 @@ def test_the_bundled_embedding_model_loads_offline_and_relates_crashes_to_errors
     crash, error, pipeline = embedder.embed(["the app crashed", "exceptions and errors", "ci pipeline"])
     assert float(crash @ error) > float(crash @ pipeline)
     assert abs(float(np.linalg.norm(crash)) - 1.0) < 1e-3
+
+
+def test_a_file_named_in_a_query_asks_for_a_file() -> None:
+    index = ToolIndex(
+        [
+            SearchDocument(
+                "gitlab.get_file_content", "A file's text content at a ref.", ["project", "file_path"]
+            ),
+            SearchDocument("gitlab.list_projects", "Projects (repositories) the token can see.", ["search"]),
+        ],
+        embedder=None,
+    )
+    for query in ("show the README of infra/api", "read .gitlab-ci.yml on main", "cat package.json"):
+        assert [index.documents[i].name for i, _ in index.search(query, 5)][:1] == ["gitlab.get_file_content"]
