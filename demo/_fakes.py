@@ -163,7 +163,7 @@ def serve(
 def run_standalone(
     start: Callable[..., RunningFake], description: str, argv: list[str] | None = None
 ) -> None:
-    """`python -m servers.<name>.fake --port N`: serve until interrupted."""
+    """`python -m demo.<name>.fake --port N`: serve until interrupted."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

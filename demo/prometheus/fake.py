@@ -15,7 +15,7 @@ warning: pending forever), recording rule `job:up:sum` (`sum by (job) (up)`).
 Error classes a real Prometheus cannot produce (401, 429, 5xx, malformed JSON,
 slow answers) are served by a small misbehaving HTTP server in the tests.
 
-    python -m servers.prometheus.fake --port 9090 [--scrape-target 127.0.0.1:8000 ...]
+    python -m demo.prometheus.fake --port 9090 [--scrape-target 127.0.0.1:8000 ...]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the real client library through real HTTP and catch what a mock would hide
 (URL encoding, auth headers, field names). Seed realistic, deterministic data
 (fixed dates), and keep writes in memory so a later read sees them.
 
-    python -m servers._template.fake --port 8080
+    python -m demo._template.fake --port 8080
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from servers._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
+from demo._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
 
 __all__ = ["TOKEN", "RunningFake", "start"]
 

@@ -16,7 +16,7 @@ Misbehaving on demand, for error tests (each rule fires once):
     fake.fail_next(status=500, path="/rest/api/2/search")
     fake.delay_next(5)                          # answer after 5 s (or at stop())
 
-    python -m servers.jira.fake --port 8080
+    python -m demo.jira.fake --port 8080
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from servers._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
+from demo._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
 
 from . import fake_render as r
 from .fake_data import ISSUE_TYPES, PROJECTS, TOKEN_USER, USERS, seed

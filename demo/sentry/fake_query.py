@@ -8,7 +8,7 @@ import shlex
 from typing import Any
 from urllib.parse import urlencode
 
-from servers._fakes import Request, Response, json_response
+from demo._fakes import Request, Response, json_response
 
 __all__ = ["matches", "page"]
 

@@ -15,7 +15,7 @@ catalog-info.yaml at the repository root and in servers/*/ (see `fake_catalog.py
 Misbehaviour, for error tests: `fake.fail_next(status=429, headers={"Retry-After": "7"})`,
 `fake.fail_next(body="{not json")`, `fake.delay_next(seconds)`; each applies to one request.
 
-    python -m servers.backstage.fake --port 7007 [--catalog path/to/catalog-info.yaml ...]
+    python -m demo.backstage.fake --port 7007 [--catalog path/to/catalog-info.yaml ...]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from servers._fakes import Request, Response, RunningFake, run_standalone, serve
+from demo._fakes import Request, Response, RunningFake, run_standalone, serve
 
 from . import fake_catalog as fc
 

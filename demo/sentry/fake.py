@@ -17,7 +17,7 @@ Misbehaviour on demand, for error tests (applies to the next request, whatever i
     fake.fail_next(200, body="{not json")               # malformed JSON
     fake.delay_next(5)                                   # answer late (released at stop())
 
-    python -m servers.sentry.fake --port 9000
+    python -m demo.sentry.fake --port 9000
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from servers._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
+from demo._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
 
 from .fake_data import seed
 from .fake_query import matches, page
@@ -428,7 +428,7 @@ class RunningSentry(RunningFake):
     @property
     def _sentry(self) -> _Sentry:
         if self._app is None:
-            raise RuntimeError("a RunningSentry comes from servers.sentry.fake.start()")
+            raise RuntimeError("a RunningSentry comes from demo.sentry.fake.start()")
         return self._app
 
     def stop(self) -> None:

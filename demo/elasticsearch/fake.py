@@ -18,7 +18,7 @@ answers the next request with that status and Elasticsearch's error body for it 
 `body=` verbatim: `fake.fail_next(body="{not json")` sends malformed JSON with a 200);
 `fake.delay_next(seconds)` holds the next answer back.
 
-    python -m servers.elasticsearch.fake --port 9200
+    python -m demo.elasticsearch.fake --port 9200
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from servers._fakes import Request, Response, RunningFake, run_standalone, serve
+from demo._fakes import Request, Response, RunningFake, run_standalone, serve
 
 from .fake_errors import EsError, error_body
 from .fake_search import CLUSTER_NAME, Store

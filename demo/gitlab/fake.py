@@ -8,7 +8,7 @@ the `X-Page`, `X-Per-Page`, `X-Total`, `X-Total-Pages`, `X-Next-Page`,
 Data comes from `fake_data.seed()`; notes and issues created here persist in
 this fake's memory.
 
-    python -m servers.gitlab.fake --port 8929
+    python -m demo.gitlab.fake --port 8929
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from servers._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
+from demo._fakes import Request, Response, Router, RunningFake, json_response, run_standalone, serve
 
 from .fake_data import TOKEN_USER, seed
 
