@@ -1,1 +1,1 @@
-"""The demo's status-page API of the template server backend; a stage set for the demo and the tests, never imported by the product."""
+"""The template server's fake status-page API, for the demo and the tests; the product never imports it."""

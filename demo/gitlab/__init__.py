@@ -1,1 +1,1 @@
-"""The demo's GitLab backend; a stage set for the demo and the tests, never imported by the product."""
+"""A fake GitLab, for the demo and the tests; the product never imports it."""

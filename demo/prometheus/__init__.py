@@ -1,1 +1,1 @@
-"""The demo's Prometheus (a real one, started from Debian's package) backend; a stage set for the demo and the tests, never imported by the product."""
+"""A real Prometheus (Debian's package) with the demo's rules; the product never imports it."""
