@@ -72,9 +72,9 @@ system-deps:
 		else echo "missing Debian packages:$$missing (tests that need them will fail)"; fi; \
 	fi
 
-## Start the portal on the bundled demo config (SQLite-free state in ./.portal, dev tokens, fake GitLab).
+## The demo: fakes of GitLab, Jira, Sentry, ... on 127.0.0.1 and the portal against them (demo/launcher.py).
 run: $(STAMP)
-	$(VENV)/bin/portal serve
+	$(PY) -m demo
 
 ## The whole test suite, unit and end-to-end.
 test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) $(CONFORMANCE_STAMP) system-deps

@@ -1,8 +1,9 @@
 """``portal``: serve the portal, mint development tokens, inspect and try the catalog.
 
-Without ``--config`` (or ``PORTAL_CONFIG``) every command uses the bundled
-demo configuration: state under ``./.portal/``, development auth, and each
-server against its fake backend on 127.0.0.1.
+Without ``--config`` (or ``PORTAL_CONFIG``) every command uses the running
+demo's configuration, ``./.portal/demo.yaml``, which ``make run`` (``python -m
+demo``) writes: state under ``./.portal/``, development auth, and each server
+pointed at a fake of its system on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ T = TypeVar("T")
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", envvar="PORTAL_CONFIG", help="portal.yaml (default: the bundled demo)."),
+    typer.Option("--config", "-c", envvar="PORTAL_CONFIG", help="portal.yaml (default: the running demo's)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

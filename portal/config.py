@@ -9,7 +9,6 @@ variables with the ``PORTAL_`` prefix override top-level scalars, for example
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -68,14 +67,8 @@ class ModuleTransport(_Strict):
 
     type: Literal["module"] = "module"
     module: str
+    # The server's own Settings (its URL, token, ...): the same keys in the demo as in production.
     settings: dict[str, str] = Field(default_factory=dict)
-    demo_backend: bool = Field(
-        default=False,
-        description="Start the package's fake backend on 127.0.0.1 and point the server at it.",
-    )
-    demo_backend_args: dict[str, Any] = Field(
-        default_factory=dict, description="Keyword arguments for the fake's start(), e.g. scrape_targets."
-    )
 
 
 class StdioTransport(_Strict):
@@ -453,12 +446,21 @@ class PortalConfig(_Strict):
 
 
 def demo_config_path() -> Path:
-    """The bundled demo configuration used when no ``--config`` is given."""
-    return Path(str(resources.files("portal").joinpath("demo.yaml")))
+    """Where the running demo's config is, the one used when no ``--config`` is given.
+
+    The demo launcher (``make run``, ``python -m demo``) writes it while the demo runs,
+    with the URLs of the fakes it started; the product itself ships no demo config.
+    """
+    return Path(".portal") / "demo.yaml"
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> PortalConfig:
-    """Read, override from the environment, and validate a config file (the demo one by default)."""
+    """Read, override from the environment, and validate a config file (the running demo's by default)."""
+    if path is None and not demo_config_path().is_file():
+        raise ConfigError(
+            f"no --config given and no demo running here ({demo_config_path()} not found): start the demo "
+            "with `make run` (or `python -m demo`), or pass --config portal.yaml"
+        )
     path = path or demo_config_path()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

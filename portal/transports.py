@@ -6,7 +6,6 @@ as ``${NAME}``, so secrets stay out of the config file.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import re
@@ -14,15 +13,14 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
-import anyio.to_thread
 import httpx2
 from mcp import Client, StdioServerParameters
-from mcp.client.session import MessageHandlerFnT
+from mcp.client.session import ElicitationFnT, MessageHandlerFnT, SamplingFnT
 from mcp.client.streamable_http import streamable_http_client
 
 from portal.config import HttpTransport, ModuleTransport, StdioTransport
 
-__all__ = ["build_module_server", "expand_env", "open_client", "start_demo_backend"]
+__all__ = ["build_module_server", "expand_env", "open_client"]
 
 MessageHandler = MessageHandlerFnT
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -41,38 +39,36 @@ def expand_env(values: Mapping[str, str], environ: Mapping[str, str] | None = No
     return {key: _ENV_REFERENCE.sub(substitute, value) for key, value in values.items()}
 
 
-def build_module_server(transport: ModuleTransport, overrides: Mapping[str, str] | None = None) -> Any:
-    """Import a ``servers.<name>``-style package and build its server from its own Settings."""
+def build_module_server(transport: ModuleTransport) -> Any:
+    """Import a ``servers.<name>``-style package and build its server from its own Settings.
+
+    The settings (a URL and a token, typically) come from the config alone, in the demo as in
+    production: the demo's launcher (demo/launcher.py) writes its fakes' URLs there.
+    """
     if not all(part.isidentifier() for part in transport.module.split(".")):
         raise ValueError(f"invalid module name {transport.module!r}")
     package = importlib.import_module(transport.module)
     for attribute in ("build_server", "Settings"):
         if not hasattr(package, attribute):
             raise ValueError(f"module {transport.module!r} does not export {attribute}")
-    settings = package.Settings(**{**expand_env(transport.settings), **(overrides or {})})
+    settings = package.Settings(**expand_env(transport.settings))
     return package.build_server(settings)
-
-
-async def start_demo_backend(stack: AsyncExitStack, transport: ModuleTransport) -> dict[str, str]:
-    """Start ``<module>.fake`` on 127.0.0.1 for the life of ``stack``; its settings point the server at it."""
-    start = importlib.import_module(f"{transport.module}.fake").start
-    fake = await anyio.to_thread.run_sync(
-        functools.partial(start, host="127.0.0.1", port=0, **transport.demo_backend_args)
-    )
-    stack.callback(fake.stop)
-    return dict(fake.settings)
 
 
 async def open_client(
     stack: AsyncExitStack,
     transport: ModuleTransport | StdioTransport | HttpTransport,
     message_handler: MessageHandler,
+    elicitation_callback: ElicitationFnT | None = None,
+    sampling_callback: SamplingFnT | None = None,
 ) -> Client:
-    """Enter a connected client on ``stack``; it closes when the stack does."""
+    """Enter a connected client on ``stack``; it closes when the stack does.
+
+    The callbacks answer the upstream's elicitation and sampling requests (portal/relay.py).
+    """
     target: Any
     if isinstance(transport, ModuleTransport):
-        overrides = await start_demo_backend(stack, transport) if transport.demo_backend else None
-        target = build_module_server(transport, overrides)
+        target = build_module_server(transport)
     elif isinstance(transport, StdioTransport):
         target = StdioServerParameters(
             command=transport.command,
@@ -88,5 +84,12 @@ async def open_client(
         )
         target = streamable_http_client(transport.url, http_client=http_client)
     # "legacy" keeps a long-lived session, over which servers send tools/list_changed.
-    client = Client(target, mode="legacy", message_handler=message_handler, cache=None)
+    client = Client(
+        target,
+        mode="legacy",
+        message_handler=message_handler,
+        cache=None,
+        elicitation_callback=elicitation_callback,
+        sampling_callback=sampling_callback,
+    )
     return await stack.enter_async_context(client)

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
-from portal_testing import DEMO_GITLAB, RunningPortal, running_portal
+from portal_testing import RunningPortal, demo_servers, running_portal
 
 from portal.oauth.storage import OAuthStore
 from portal.store import open_store
@@ -43,9 +43,10 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
             "auto_login": "remote@example.com",
         }
     }
-    with running_portal(
-        tmp_path_factory.mktemp("mcp-remote"), {"servers": [DEMO_GITLAB], "auth": auth}
-    ) as running:
+    with (
+        demo_servers("gitlab") as servers,
+        running_portal(tmp_path_factory.mktemp("mcp-remote"), {"servers": servers, "auth": auth}) as running,
+    ):
         yield running
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -31,12 +31,18 @@ from oauth_testing import (
     pkce,
     register,
 )
-from portal_testing import DEMO_GITLAB, RunningPortal, running_portal
+from portal_testing import RunningPortal, demo_servers, running_portal
 
 pytestmark = pytest.mark.anyio
 
 USERS = [{"email": "ann@example.com", "groups": ["dev", "ops"]}, {"email": "bob@example.com", "groups": []}]
-CONFIG = {"servers": [DEMO_GITLAB], "auth": {"dev": {"users": USERS}}}
+
+
+@pytest.fixture
+def config() -> Iterator[dict]:
+    """The portal's config, its GitLab server against a fake started for the test."""
+    with demo_servers("gitlab") as servers:
+        yield {"servers": servers, "auth": {"dev": {"users": USERS}}}
 
 
 @asynccontextmanager
@@ -50,8 +56,10 @@ async def oauth_session(portal: RunningPortal, browser: Browser, storage: Memory
         yield client, storage
 
 
-async def test_a_fresh_client_registers_logs_in_at_the_dev_page_and_calls_both_tools(tmp_path: Path) -> None:
-    with running_portal(tmp_path, CONFIG) as portal:
+async def test_a_fresh_client_registers_logs_in_at_the_dev_page_and_calls_both_tools(
+    tmp_path: Path, config: dict
+) -> None:
+    with running_portal(tmp_path, config) as portal:
         browser = Browser(login_as="ann@example.com")
         with anyio.fail_after(60):
             async with oauth_session(portal, browser) as (client, storage):
@@ -74,8 +82,8 @@ async def test_a_fresh_client_registers_logs_in_at_the_dev_page_and_calls_both_t
         assert "ann@example.com" not in json.dumps(claims)
 
 
-async def test_key_rotation_and_a_restart_log_nobody_out(tmp_path: Path) -> None:
-    with running_portal(tmp_path, CONFIG) as portal:
+async def test_key_rotation_and_a_restart_log_nobody_out(tmp_path: Path, config: dict) -> None:
+    with running_portal(tmp_path, config) as portal:
         async with oauth_session(portal, Browser(login_as="bob@example.com")) as (client, storage):
             await client.list_tools()
     assert storage.tokens is not None and storage.client_info is not None
@@ -86,7 +94,7 @@ async def test_key_rotation_and_a_restart_log_nobody_out(tmp_path: Path) -> None
     )  # fmt: skip
     assert rotated.returncode == 0, rotated.stderr
     # The same state folder and port (so the same issuer and audience), a new process, a new active key.
-    with running_portal(tmp_path, CONFIG, port=portal.port) as again:
+    with running_portal(tmp_path, config, port=portal.port) as again:
         published = {
             key["kid"] for key in httpx.get(f"{again.base_url}/.well-known/jwks.json").json()["keys"]
         }
@@ -107,8 +115,10 @@ async def test_key_rotation_and_a_restart_log_nobody_out(tmp_path: Path) -> None
         assert new_kid != old_kid and new_kid in published
 
 
-async def test_a_user_who_denies_the_consent_page_sends_the_client_access_denied(tmp_path: Path) -> None:
-    with running_portal(tmp_path, CONFIG) as portal:
+async def test_a_user_who_denies_the_consent_page_sends_the_client_access_denied(
+    tmp_path: Path, config: dict
+) -> None:
+    with running_portal(tmp_path, config) as portal:
         client = register(portal.base_url).json()
         browser = Browser(login_as="ann@example.com", deny=True)
         with anyio.fail_after(30):

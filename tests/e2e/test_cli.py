@@ -6,12 +6,15 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
 import yaml
+from portal_testing import demo_config, demo_servers
 
+from demo.launcher import write_config
 from portal.config import load_config
 from portal.identity import Identities
 from portal.oauth import AccessTokens, key_set_for, token_settings
@@ -23,29 +26,18 @@ RECALL_AT_5_FLOOR = 0.9
 
 
 @pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("cli")
     path = folder / "portal.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "state_dir": str(folder / "state"),
-                "servers": [
-                    {
-                        "namespace": "gitlab",
-                        "transport": {"type": "module", "module": "servers.gitlab", "demo_backend": True},
-                    }
-                ],
-            }
-        )
-    )
-    return path
+    with demo_servers("gitlab") as servers:
+        path.write_text(yaml.safe_dump({"state_dir": str(folder / "state"), "servers": servers}))
+        yield path
 
 
 def portal(
     *args: str, config: Path | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI; without ``config`` it uses the bundled demo, with its state under ``cwd``."""
+    """Run the CLI; without ``config`` it uses the running demo's, ``cwd``/.portal/demo.yaml."""
     command = [sys.executable, "-m", "portal.cli", *args]
     if config is not None:
         command += ["--config", str(config)]
@@ -121,9 +113,22 @@ def test_search_json_returns_ranked_names_and_signatures(config: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty working folder: the bundled demo keeps its state in ./.portal there."""
-    return tmp_path_factory.mktemp("demo")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A working folder where the demo runs: its fakes, and their config in ./.portal/demo.yaml."""
+    folder = tmp_path_factory.mktemp("demo")
+    (folder / ".portal").mkdir()
+    with demo_config() as config:
+        write_config(folder / ".portal" / "demo.yaml", config)
+        yield folder
+
+
+def test_without_a_config_or_a_running_demo_the_cli_says_how_to_start_the_demo(tmp_path: Path) -> None:
+    done = portal("tools", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "error: no --config given and no demo running here (.portal/demo.yaml not found): start the demo "
+        "with `make run` (or `python -m demo`), or pass --config portal.yaml\n"
+    )
 
 
 def test_the_demo_serves_all_six_servers(demo_folder: Path) -> None:

@@ -1,4 +1,8 @@
-"""Start ``portal serve`` as a real uvicorn process on 127.0.0.1 and talk MCP to it."""
+"""Start ``portal serve`` as a real uvicorn process on 127.0.0.1 and talk MCP to it.
+
+The servers behind it are configured as in production, a URL and a token in their settings:
+``demo_servers("gitlab")`` starts the demo's fakes for a block and yields those entries.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +22,25 @@ import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from demo.backends import demo_config, demo_servers, running_backends, server_entry
 from portal.config import load_config
 from portal.identity import Identities
 from portal.oauth import mint_dev_token
 from portal.store import open_store
 from portal.store.database import sqlite_url
 
+__all__ = [
+    "RunningPortal",
+    "demo_config",
+    "demo_servers",
+    "free_port",
+    "mcp_session",
+    "running_backends",
+    "running_portal",
+    "server_entry",
+]
+
 STARTUP_SECONDS = 60
-DEMO_GITLAB = {
-    "namespace": "gitlab",
-    "transport": {"type": "module", "module": "servers.gitlab", "demo_backend": True},
-}
 
 
 def free_port() -> int:
