@@ -15,6 +15,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 import sandbox
 from portal import __version__
+from portal.admin import admin_routes
 from portal.config import PortalConfig
 from portal.discovery import discovery_routes
 from portal.drain import Drain, DrainGate
@@ -119,6 +120,7 @@ def create_app(config: PortalConfig) -> FastAPI:
 
     app.router.routes.extend(auth.routes)
     app.router.routes.extend(discovery_routes(config))  # /.well-known/mcp-portal and /opencode, no auth
+    app.router.routes.extend(admin_routes(config, runtime, auth))  # /admin, for admin.group (portal/admin/)
     tagged = ReplicaSessionIds(mcp_app, config.replica_id) if config.replica_id else mcp_app
     app.mount("/", DrainGate(auth.protect(tagged), drain))
     return app

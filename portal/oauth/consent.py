@@ -72,7 +72,9 @@ PAGE_HEADERS = {
     "Pragma": "no-cache",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": _CSP,
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it a browser sends `Origin: null` with the page's own POST, which
+    # from_this_browser refuses, so Approve never worked in Chromium (tests/e2e/test_admin_page.py).
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
 }
 
