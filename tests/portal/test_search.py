@@ -6,6 +6,7 @@ from pathlib import Path
 import anyio
 import numpy as np
 import pytest
+from portal_testing import demo_servers
 
 from portal.catalog import Catalog
 from portal.config import ServerConfig
@@ -121,14 +122,8 @@ def test_the_server_field_breaks_ties_between_servers_but_tool_words_still_rank_
 
 @pytest.mark.anyio
 async def test_the_registry_keeps_each_servers_instructions_and_the_catalog_indexes_them() -> None:
-    config = ServerConfig.model_validate(
-        {
-            "namespace": "sentry",
-            "transport": {"type": "module", "module": "servers.sentry", "demo_backend": True},
-        }
-    )
-    with anyio.fail_after(20):
-        async with Registry([config]) as registry:
+    with demo_servers("sentry") as [entry], anyio.fail_after(20):
+        async with Registry([ServerConfig.model_validate(entry)]) as registry:
             tools = registry.tools()
     assert "error tracking" in tools[0].instructions
     assert "crash reporting" in tools[0].instructions

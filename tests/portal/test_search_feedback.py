@@ -7,6 +7,7 @@ from pathlib import Path
 import anyio
 import mcp_types as types
 import pytest
+from portal_testing import demo_servers
 
 import sandbox
 from portal.catalog import Catalog, SearchHit
@@ -95,13 +96,9 @@ def test_what_is_learned_stays_within_its_bound_of_words() -> None:
 
 @pytest.mark.anyio
 async def test_a_successful_execute_lifts_the_tool_it_called_in_the_next_search(tmp_path: Path) -> None:
-    servers = [
-        {"namespace": ns, "transport": {"type": "module", "module": f"servers.{ns}", "demo_backend": True}}
-        for ns in ("gitlab", "jira", "sentry")
-    ]
-    config = PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": servers})
     no_arguments = ("gitlab.list_projects", "jira.list_projects", "sentry.list_projects")
-    with anyio.fail_after(60):
+    with demo_servers("gitlab", "jira", "sentry") as servers, anyio.fail_after(60):
+        config = PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": servers})
         async with open_runtime(config) as runtime:
             principal = await runtime.principal_for("ann@example.com")
             first = runtime.codemode.search("which projects are there", 5, principal)
