@@ -172,7 +172,9 @@ class ToolIndex:
             return []
         scores = self.scores(terms) if terms else np.zeros(len(self.documents))
         if self._embedder is not None and self._vectors is not None:
-            scores = self._fuse(scores, self._vectors @ self._embedder.embed([query])[0])
+            # einsum, not BLAS: a threaded matrix-vector product stalls for milliseconds on busy cores.
+            similarity = np.einsum("ij,j->i", self._vectors, self._embedder.embed([query])[0])
+            scores = self._fuse(scores, similarity)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         candidates = np.flatnonzero(scores > 0)
