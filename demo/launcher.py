@@ -20,7 +20,7 @@ import yaml
 from demo.backends import demo_config, demo_names
 from demo.prometheus import fake as prometheus_fake
 
-__all__ = ["CONFIG_NAME", "main", "servable_names", "write_config"]
+__all__ = ["CONFIG_NAME", "main", "servable_names", "unservable", "write_config"]
 
 CONFIG_NAME = "demo.yaml"
 _HEADER = (
@@ -31,14 +31,21 @@ _HEADER = (
 
 def servable_names(names: tuple[str, ...]) -> tuple[str, ...]:
     """The servers the demo can start here: Prometheus only where its Debian package is installed."""
+    return tuple(n for n in names if n not in unservable(names))
+
+
+def unservable(names: tuple[str, ...]) -> dict[str, str]:
+    """The servers the demo cannot start here, each with the reason and the fix, in one phrase."""
     if "prometheus" in names and not Path(prometheus_fake.BINARY).exists():
-        print(
-            f"demo: {prometheus_fake.BINARY} not found (apt-get install {prometheus_fake.DEBIAN_PACKAGE}): "
-            "serving without the prometheus server",
-            file=sys.stderr,
-        )
-        return tuple(n for n in names if n != "prometheus")
-    return names
+        package = prometheus_fake.DEBIAN_PACKAGE
+        return {"prometheus": f"Debian package {package} not installed; run make system-deps"}
+    return {}
+
+
+def _disabled(name: str, reason: str) -> dict[str, Any]:
+    """A server listed but off, so the portal's startup line names it and says why (portal/status_line.py)."""
+    transport = {"type": "module", "module": f"servers.{name}"}
+    return {"namespace": name, "transport": transport, "enabled": False, "disabled_reason": reason}
 
 
 def write_config(path: Path, config: Mapping[str, Any]) -> None:
@@ -48,7 +55,12 @@ def write_config(path: Path, config: Mapping[str, Any]) -> None:
 
 def _options(host: str, port: int) -> Mapping[str, Mapping[str, Any]]:
     # Prometheus scrapes the portal's own /metrics; the portal is not up yet, so do not wait for it.
-    return {"prometheus": {"scrape_targets": [f"{host}:{port}"], "wait_for_scrape": False}}
+    # Every 15 s, as a real Prometheus would: a scrape each second floods the demo's log for nothing.
+    return {
+        "prometheus": {
+            "scrape_targets": [f"{host}:{port}"], "wait_for_scrape": False, "scrape_interval_seconds": 15,
+        }
+    }  # fmt: skip
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -70,7 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     with demo_config(
         names, _options(args.host, args.port), host=args.host, port=args.port, state_dir=str(state_dir)
     ) as config:
-        write_config(path, config)
+        missing = unservable(demo_names())
+        listed = [*config["servers"], *(_disabled(name, why) for name, why in missing.items())]
+        write_config(path, {**config, "servers": listed})
         for server in config["servers"]:
             print(f"demo: {server['namespace']} -> {server['transport']['settings']['url']}", file=sys.stderr)
         try:

@@ -26,6 +26,7 @@ from portal.oauth import build_auth
 from portal.readiness import Readiness
 from portal.runtime import PortalRuntime
 from portal.session_affinity import ReplicaSessionIds
+from portal.status_line import servers_line
 from portal.tracing import configure as configure_tracing
 
 __all__ = ["create_app"]
@@ -73,8 +74,10 @@ def create_app(config: PortalConfig) -> FastAPI:
             # The fork server starts before the first request, so no execution waits for it.
             await anyio.to_thread.run_sync(sandbox.start_pool)
             async with runtime.registry, server.session_manager.run():
-                for status in runtime.registry.statuses():
-                    logger.info("server %s: %s (%d tools)", status.namespace, status.state, status.tool_count)
+                statuses = runtime.registry.statuses()  # one line: who is up, and why the others are not
+                failed = any(status.state == "failed" for status in statuses)
+                line = servers_line(statuses, config.servers)
+                logger.log(logging.WARNING if failed else logging.INFO, "%s", line)
                 readiness.catalog_loaded = True
                 async with anyio.create_task_group() as background:
                     # Expired codes, refresh tokens and unused OAuth clients (portal/oauth/housekeeping.py).

@@ -21,6 +21,7 @@ import anyio
 import typer
 
 from portal.auth import Principal
+from portal.cli_progress import Progress
 from portal.config import ConfigError, PortalConfig, load_config
 from portal.log_safety import bound_log_records
 from portal.observed_shapes import observer_for
@@ -78,12 +79,14 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Serve the portal: MCP at /mcp (Streamable HTTP), health at /healthz."""
+    from portal.access_log import uvicorn_log_config
     from portal.app import create_app
     from portal.serving import serve as serve_draining
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     bound_log_records()  # arguments and upstream messages never flood the log (portal/log_safety.py)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upstream request is noise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one INFO line per migration step too
     settings = _config(config, host=host, port=port)
     typer.echo(f"portal: MCP endpoint http://{settings.host}:{settings.port}/mcp", err=True)
     try:
@@ -92,7 +95,8 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     # SIGTERM drains executions in flight before stopping (portal/serving.py); Ctrl-C stops at once.
-    serve_draining(application, settings.host, settings.port, application.state.drain)
+    quiet = uvicorn_log_config(settings.log_probes)  # no access line per scrape or probe (access_log.py)
+    serve_draining(application, settings.host, settings.port, application.state.drain, quiet)
 
 
 @app.command()
@@ -376,7 +380,15 @@ def search_eval(
         raise typer.Exit(2) from None
 
     async def work(runtime: PortalRuntime) -> None:
-        report = evaluate(queries, lambda q, k: [hit.entry.name for hit in runtime.catalog.search(q, k)])
+        progress = Progress(len(queries), "search-eval", enabled=False if as_json else None)
+
+        def ranked(q: str, k: int) -> list[str]:
+            names = [hit.entry.name for hit in runtime.catalog.search(q, k)]
+            progress.advance()  # on a terminal only (portal/cli_progress.py)
+            return names
+
+        report = evaluate(queries, ranked)
+        progress.finish()
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2))
             return

@@ -105,6 +105,9 @@ class ServerConfig(_Strict):
     namespace: str
     transport: Transport
     enabled: bool = True
+    disabled_reason: str | None = Field(
+        default=None, max_length=300, description="Why it is disabled: the startup line says so."
+    )
     connect_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     call_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
 

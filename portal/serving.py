@@ -62,9 +62,10 @@ class _DrainingServer(uvicorn.Server):
         super().handle_exit(sig, None)
 
 
-def serve(app: Any, host: str, port: int, drain: Drain) -> None:
-    """Serve ``app`` until SIGINT, or SIGTERM and the drain."""
+def serve(app: Any, host: str, port: int, drain: Drain, log_config: dict[str, Any] | None = None) -> None:
+    """Serve ``app`` until SIGINT, or SIGTERM and the drain; ``log_config`` replaces uvicorn's own."""
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=STREAM_GRACE_SECONDS
-    )
+        app, host=host, port=port, log_level="info", timeout_graceful_shutdown=STREAM_GRACE_SECONDS,
+        log_config=log_config if log_config is not None else LOGGING_CONFIG,
+    )  # fmt: skip
     _DrainingServer(config, drain).run()

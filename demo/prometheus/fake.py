@@ -121,6 +121,7 @@ def start(
     job_name: str = "portal",
     wait_for_scrape: bool = True,
     scrape_bearer_token: str | None = None,
+    scrape_interval_seconds: int = 1,  # tests want fresh samples at once; the demo asks for 15
     binary: str = BINARY,
     ready_timeout: float = READY_TIMEOUT,
 ) -> RunningPrometheus:
@@ -137,8 +138,9 @@ def start(
     deadline = time.monotonic() + ready_timeout
     for _attempt in range(1 if port else PORT_ATTEMPTS):
         running = _launch(
-            binary, host, port or _free_port(host), scrape_targets, job_name, scrape_bearer_token
-        )
+            binary, host, port or _free_port(host), scrape_targets, job_name, scrape_bearer_token,
+            scrape_interval_seconds,
+        )  # fmt: skip
         atexit.register(running.stop)  # no orphan Prometheus if a caller forgets stop()
         try:
             _wait_until_ready(running, deadline, wait_for_scrape)
@@ -158,8 +160,9 @@ def _free_port(host: str) -> int:
 
 
 def _launch(
-    binary: str, host: str, port: int, targets: Sequence[str], job_name: str, bearer_token: str | None
-) -> RunningPrometheus:
+    binary: str, host: str, port: int, targets: Sequence[str], job_name: str, bearer_token: str | None,
+    interval: int = 1,
+) -> RunningPrometheus:  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="prometheus-"))
     address = f"{host}:{port}"
     jobs: list[dict[str, Any]] = [{"job_name": "prometheus", "static_configs": [{"targets": [address]}]}]
@@ -169,7 +172,11 @@ def _launch(
             job["authorization"] = {"type": "Bearer", "credentials": bearer_token}
         jobs.append(job)
     config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+        "global": {
+            "scrape_interval": f"{interval}s",
+            "scrape_timeout": f"{min(interval, 10)}s",
+            "evaluation_interval": f"{interval}s",
+        },
         "rule_files": [str(workdir / "rules.yml")],
         "scrape_configs": jobs,
     }
