@@ -59,7 +59,8 @@ def create_app(config: PortalConfig) -> FastAPI:
     except Exception:
         runtime.close()
         raise
-    server = build_mcp_server(config.codemode, runtime.registry, runtime.catalog, runtime.codemode)
+    prefixes = {s.namespace: s.direct_prefix for s in config.servers}  # tool_prefix (docs/protocol.md)
+    server = build_mcp_server(config.codemode, runtime.registry, runtime.catalog, runtime.codemode, prefixes)
     mcp_app = server.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=_transport_security(config),

@@ -110,6 +110,16 @@ class ServerConfig(_Strict):
     )
     connect_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     call_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    tool_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{0,32}$",
+        description='Direct mode: put before each tool and prompt name; default "<namespace>_", "" none.',
+    )
+
+    @property
+    def direct_prefix(self) -> str:
+        """What direct mode puts before this server's tool and prompt names."""
+        return f"{self.namespace}_" if self.tool_prefix is None else self.tool_prefix
 
     @field_validator("namespace")
     @classmethod
@@ -431,15 +441,17 @@ class PortalConfig(_Strict):
         """In direct mode ``a`` + ``b_c`` and ``a_b`` + ``c`` would both be ``a_b_c`` (`portal.naming`)."""
         if self.codemode:
             return self
-        clash = naming.direct_mode_clash(server.namespace for server in self.servers)
+        prefixes = {server.namespace: server.direct_prefix for server in self.servers}
+        clash = naming.tool_prefix_clash(prefixes)
         if clash is not None:
             where = {server.namespace: index for index, server in enumerate(self.servers)}
             short, long = clash
-            rest = long[len(short) + 1 :]
+            rest = prefixes[long][len(prefixes[short]) :]
             raise ValueError(
                 f"servers.{where[short]} (namespace {short!r}) and servers.{where[long]} (namespace "
-                f"{long!r}) can give the same direct-mode tool name: a tool '{rest}_x' of {short!r} and "
-                f"a tool 'x' of {long!r} are both '{long}_x'; rename one namespace, or use Code Mode"
+                f"{long!r}) can give the same direct-mode tool name: a tool '{rest}x' of {short!r} and "
+                f"a tool 'x' of {long!r} are both '{prefixes[long]}x'; rename one namespace, set a "
+                "tool_prefix that neither starts the other, or use Code Mode"
             )
         return self
 

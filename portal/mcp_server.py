@@ -8,10 +8,13 @@ as a stack trace.
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import mcp_types as types
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from portal import __version__
@@ -29,9 +32,14 @@ from portal.codemode import (
     SEARCH_TOOL,
     CodeMode,
 )
+from portal.federation import Federation
 from portal.identity import USER_META_KEY
 from portal.naming import direct_name
+from portal.notifications import ConnectedClients
+from portal.progress import RequestSink
+from portal.protocol_handlers import ProtocolHandlers
 from portal.registry import Registry, UpstreamError
+from portal.relay import calling_as
 from portal.tracing import describe_execution, execute_span
 
 __all__ = ["build_mcp_server", "codemode_tools", "direct_name"]
@@ -83,16 +91,28 @@ def _bad_arguments(tool: str, exc: ValidationError) -> types.CallToolResult:
 
 class _Handlers:
     def __init__(
-        self, codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode
+        self,
+        codemode_enabled: bool,
+        registry: Registry,
+        catalog: Catalog,
+        codemode: CodeMode,
+        prefixes: Mapping[str, str],
+        clients: ConnectedClients,
     ) -> None:
         self.codemode_enabled = codemode_enabled
         self.registry = registry
         self.catalog = catalog
         self.codemode = codemode
+        self.prefixes = prefixes  # namespace -> direct-mode tool prefix (portal/config.py tool_prefix)
+        self.clients = clients
+
+    def _direct_name(self, entry: CatalogEntry) -> str:
+        return direct_name(entry.namespace, entry.python_name, self.prefixes.get(entry.namespace))
 
     async def list_tools(
         self, ctx: Any, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        self.clients.remember(ctx)  # so it hears tools/list_changed
         if self.codemode_enabled:
             return types.ListToolsResult(tools=codemode_tools())
         principal = current_principal()  # only the tools this caller may use, as for search
@@ -104,20 +124,24 @@ class _Handlers:
             ]
         )
 
-    @staticmethod
-    def _direct_tool(entry: CatalogEntry) -> types.Tool:
-        """The upstream tool under its direct-mode name; arguments keep the upstream's property names."""
-        return entry.tool.model_copy(update={"name": direct_name(entry.namespace, entry.python_name)})
+    def _direct_tool(self, entry: CatalogEntry) -> types.Tool:
+        """The upstream tool under its direct-mode name; arguments keep the upstream's property names,
+        and everything else (title, outputSchema, annotations, icons, _meta) passes as it is."""
+        return entry.tool.model_copy(update={"name": self._direct_name(entry)})
 
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = params.arguments or {}
+        self.clients.remember(ctx)
         if self.codemode_enabled:
             if params.name == SEARCH_TOOL:
                 return self._search(arguments)
             if params.name == EXECUTE_TOOL:
-                return await self._execute(arguments)
+                limit = self.codemode.limits(current_principal()).max_tool_calls
+                with calling_as(RequestSink(ctx, self.clients, call_limit=limit)):  # portal/progress.py
+                    return await self._execute(arguments)
             return _text_result(f"Unknown tool {params.name!r}: use {SEARCH_TOOL} and {EXECUTE_TOOL}.", True)
-        return await self._call_direct(params.name, arguments)
+        with calling_as(RequestSink(ctx, self.clients)):  # upstream logs, progress, questions: to this caller
+            return await self._call_direct(params.name, arguments)
 
     def _search(self, arguments: dict[str, Any]) -> types.CallToolResult:
         try:
@@ -140,9 +164,7 @@ class _Handlers:
         return _text_result(outcome.text, outcome.is_error)
 
     async def _call_direct(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        entry = next(
-            (e for e in self.catalog.entries() if direct_name(e.namespace, e.python_name) == name), None
-        )
+        entry = next((e for e in self.catalog.entries() if self._direct_name(e) == name), None)
         principal = current_principal()
         if entry is None or not self.codemode.may_use(principal, entry):
             return _text_result(f"Unknown tool {name!r}.", is_error=True)
@@ -158,11 +180,41 @@ class _Handlers:
         return result
 
 
+class _PortalServer(Server[Any]):
+    """Announces listChanged for tools, resources and prompts: upstreams change, and the portal relays it."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        changes = NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True)
+        return super().create_initialization_options(
+            notification_options or changes, experimental_capabilities, extensions
+        )
+
+
 def build_mcp_server(
-    codemode_enabled: bool, registry: Registry, catalog: Catalog, codemode: CodeMode
+    codemode_enabled: bool,
+    registry: Registry,
+    catalog: Catalog,
+    codemode: CodeMode,
+    tool_prefixes: Mapping[str, str] | None = None,
 ) -> Server[Any]:
-    handlers = _Handlers(codemode_enabled, registry, catalog, codemode)
-    return Server(
+    """``tool_prefixes``: namespace -> direct-mode prefix (`ServerConfig.direct_prefix`); default ``ns_``."""
+    prefixes = dict(tool_prefixes or {})
+    federation = Federation(registry, prefixes, codemode.permissions)
+    clients = ConnectedClients(registry, federation)
+    handlers = _Handlers(codemode_enabled, registry, catalog, codemode, prefixes, clients)
+    protocol = ProtocolHandlers(federation, clients)
+    with warnings.catch_warnings():  # logging/setLevel: deprecated in 2026-07-28, served to the others
+        warnings.simplefilter("ignore")
+        return _build(codemode_enabled, handlers, protocol)
+
+
+def _build(codemode_enabled: bool, handlers: _Handlers, protocol: ProtocolHandlers) -> Server[Any]:
+    return _PortalServer(
         "mcp-portal",
         version=__version__,
         instructions=(
@@ -172,4 +224,5 @@ def build_mcp_server(
         ),
         on_list_tools=handlers.list_tools,
         on_call_tool=handlers.call_tool,
+        **protocol.handlers(),
     )

@@ -44,6 +44,7 @@ __all__ = [
     "Kind",
     "NameTable",
     "direct_name",
+    "tool_prefix_clash",
     "namespace_for",
     "namespace_problem",
     "python_name",
@@ -228,13 +229,31 @@ class NameTable:
         return {self._to_original.get(key, key): value for key, value in arguments.items()}
 
 
-def direct_name(namespace: str, tool: str) -> str:
+def direct_name(namespace: str, tool: str, prefix: str | None = None) -> str:
     """A tool's name in direct mode: ``namespace_tool`` from its Python name.
+
+    ``prefix`` is the server's ``tool_prefix`` when it sets one (``""``: the tool's name alone);
+    `portal.config` refuses prefixes that could give two tools one name (`tool_prefix_clash`).
 
     Two namespaces where one is the other plus ``_...`` could give equal names
     (``a_b`` + ``c`` and ``a`` + ``b_c``); `portal.config` refuses such a pair in direct mode.
     """
-    return f"{namespace}_{tool}"
+    return f"{namespace}_{tool}" if prefix is None else f"{prefix}{tool}"
+
+
+def tool_prefix_clash(prefixes: Mapping[str, str]) -> tuple[str, str] | None:
+    """Two namespaces whose direct-mode prefixes can give one name (one starts the other), or None.
+
+    ``prefixes`` maps each namespace to its prefix, in config order; ``""`` starts every prefix.
+    """
+    items = list(prefixes.items())
+    for index, (first, first_prefix) in enumerate(items):
+        for second, second_prefix in items[index + 1 :]:
+            if second_prefix.startswith(first_prefix):
+                return first, second
+            if first_prefix.startswith(second_prefix):
+                return second, first
+    return None
 
 
 def direct_mode_clash(namespaces: Iterable[str]) -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
@@ -26,9 +26,10 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 
 from portal.config import ServerConfig
+from portal.relay import CallSink, current_sink, refusal
 from portal.transports import open_client
 
-__all__ = ["Registry", "ServerStatus", "UpstreamError", "UpstreamTool"]
+__all__ = ["Registry", "RegistryEvent", "ServerStatus", "UpstreamError", "UpstreamTool"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,23 @@ _INSTRUCTIONS_MAX_CHARS = 4_000
 
 class UpstreamError(Exception):
     """A call could not reach its upstream server (not a tool-level error)."""
+
+
+@dataclass(frozen=True)
+class RegistryEvent:
+    """Something connected clients may need to hear: a list changed, or a resource was updated."""
+
+    kind: Literal["tools", "resources", "prompts", "updated"]
+    namespace: str
+    uri: str = ""
+
+
+Listener = Callable[[RegistryEvent], Awaitable[None]]
+_LIST_CHANGED = {
+    "notifications/tools/list_changed": "tools",
+    "notifications/resources/list_changed": "resources",
+    "notifications/prompts/list_changed": "prompts",
+}
 
 
 @dataclass(frozen=True)
@@ -68,18 +86,26 @@ class ServerStatus:
 class _Upstream:
     """One upstream server's connection, owned by a single task."""
 
-    def __init__(self, config: ServerConfig, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self, config: ServerConfig, on_change: Callable[[], None], emit: Callable[[RegistryEvent], None]
+    ) -> None:
         self.config = config
         self.state: State = "starting" if config.enabled else "disabled"
         self.error: str | None = None
         self.tools: list[types.Tool] = []
+        self.resources: list[types.Resource] = []
+        self.templates: list[types.ResourceTemplate] = []
+        self.prompts: list[types.Prompt] = []
         self.instructions = ""
         self.client: Client | None = None
         self._on_change = on_change
+        self._emit = emit
+        self.sinks: dict[int, CallSink] = {}  # calls in flight, by a per-call key
 
     def prepare(self) -> None:
         """Create the loop-bound primitives, on entry: the registry itself is built outside a loop."""
         self.ready, self._stop, self._relist_wanted = anyio.Event(), anyio.Event(), anyio.Event()
+        self._relist_kinds: set[str] = set()
         self._wake = anyio.Event()  # stop, or the connection was lost
         self._lost: str | None = None
         self._scope = anyio.CancelScope()
@@ -101,7 +127,9 @@ class _Upstream:
 
     async def _serve(self, attempt: anyio.CancelScope | None = None) -> None:
         async with AsyncExitStack() as stack:
-            client = await open_client(stack, self.config.transport, self._on_message)
+            client = await open_client(
+                stack, self.config.transport, self._on_message, self._on_elicit, self._on_sample
+            )
             # Untrusted text from the upstream: kept short, used only as search terms.
             self.instructions = (client.instructions or "")[:_INSTRUCTIONS_MAX_CHARS]
             await self._refresh(client)
@@ -112,6 +140,7 @@ class _Upstream:
             self.client, self.state, self.error = client, "ready", None
             logger.info("upstream %s ready with %d tools", self.config.namespace, len(self.tools))
             self._on_change()
+            self._emit_lists()
             self.ready.set()
             async with anyio.create_task_group() as group:
                 group.start_soon(self._relist_loop, client)
@@ -149,41 +178,88 @@ class _Upstream:
         self._lost = reason
         self._wake.set()
 
-    async def _refresh(self, client: Client) -> None:
-        tools: list[types.Tool] = []
-        cursor: str | None = None
-        for _ in range(100):  # bound pagination: a server that pages forever cannot hang us
-            page = await client.list_tools(cursor=cursor, cache_mode="refresh")
-            tools.extend(page.tools)
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        self.tools = tools
+    async def _refresh(
+        self, client: Client, kinds: frozenset[str] = frozenset(_LIST_CHANGED.values())
+    ) -> None:
+        capabilities = client.server_capabilities
+        if "tools" in kinds:
+            self.tools = await _all_pages(
+                lambda c: client.list_tools(cursor=c, cache_mode="refresh"), "tools"
+            )
+        if "resources" in kinds and capabilities.resources is not None:
+            self.resources = await _all_pages(
+                lambda c: client.list_resources(cursor=c, cache_mode="refresh"), "resources"
+            )
+            self.templates = await _all_pages(
+                lambda c: client.list_resource_templates(cursor=c, cache_mode="refresh"), "resource_templates"
+            )
+        if "prompts" in kinds and capabilities.prompts is not None:
+            self.prompts = await _all_pages(
+                lambda c: client.list_prompts(cursor=c, cache_mode="refresh"), "prompts"
+            )
         self._on_change()
 
     async def _relist_loop(self, client: Client) -> None:
         while True:
             await self._relist_wanted.wait()
             self._relist_wanted = anyio.Event()
+            kinds, self._relist_kinds = frozenset(self._relist_kinds), set()
             try:
-                await self._refresh(client)
-                logger.info("upstream %s tool list changed: %d tools", self.config.namespace, len(self.tools))
+                await self._refresh(client, kinds)
+                logger.info("upstream %s lists changed: %s", self.config.namespace, ", ".join(sorted(kinds)))
             except Exception as exc:  # boundary: keep the last good list
                 logger.warning(
                     "upstream %s relist failed: %s", self.config.namespace, _describe_exception(exc)
                 )
+                continue
+            for kind in sorted(kinds):
+                self._emit(RegistryEvent(kind, self.config.namespace))  # type: ignore[arg-type]
 
     async def _on_message(self, message: Any) -> None:
-        method = getattr(getattr(message, "root", message), "method", None)
-        if method == "notifications/tools/list_changed":
+        notification = getattr(message, "root", message)
+        method = getattr(notification, "method", None)
+        if method in _LIST_CHANGED:
+            self._relist_kinds.add(_LIST_CHANGED[method])
             self._relist_wanted.set()
+        elif method == "notifications/resources/updated":
+            self._emit(RegistryEvent("updated", self.config.namespace, str(notification.params.uri)))
+        elif method == "notifications/message":
+            sink = self.only_sink()
+            if sink is not None:  # several callers' calls in flight: nobody's (portal/relay.py)
+                await sink.log(self.config.namespace, notification.params)
         elif isinstance(message, Exception):
             logger.warning("upstream %s transport error: %s", self.config.namespace, message)
 
+    def only_sink(self) -> CallSink | None:
+        """The one caller whose calls are in flight here, or None when there are none or several."""
+        sinks = {id(sink): sink for sink in self.sinks.values()}
+        return next(iter(sinks.values())) if len(sinks) == 1 else None
+
+    async def _on_elicit(
+        self, context: Any, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | types.ErrorData:
+        sink = self.only_sink()
+        return refusal("elicitation") if sink is None else await sink.elicit(self.config.namespace, params)
+
+    async def _on_sample(
+        self, context: Any, params: types.CreateMessageRequestParams
+    ) -> types.CreateMessageResult | types.ErrorData:
+        sink = self.only_sink()
+        return (
+            refusal("sampling request") if sink is None else await sink.sample(self.config.namespace, params)
+        )
+
     def _fail(self, reason: str) -> None:
         self.state, self.error, self.tools = "failed", reason, []
+        self.resources, self.templates, self.prompts = [], [], []
         logger.error("upstream %s unavailable: %s", self.config.namespace, reason)
         self._on_change()
+        self._emit_lists()
+
+    def _emit_lists(self) -> None:
+        """This server's lists appeared or went: every client's lists changed."""
+        for kind in ("tools", "resources", "prompts"):
+            self._emit(RegistryEvent(kind, self.config.namespace))  # type: ignore[arg-type]
 
     def stop(self) -> None:
         self._stop.set()
@@ -210,13 +286,73 @@ class Registry:
     """All upstream servers; start it inside a task group with ``async with Registry(...)``."""
 
     def __init__(self, servers: list[ServerConfig]) -> None:
-        self._upstreams = {s.namespace: _Upstream(s, self._bump) for s in servers}
+        self._upstreams = {s.namespace: _Upstream(s, self._bump, self._emit) for s in servers}
         self._group: anyio.abc.TaskGroup | None = None
         self._stack = AsyncExitStack()
         self.version = 0
+        self._listeners: list[Listener] = []
 
     def _bump(self) -> None:
         self.version += 1
+
+    def add_listener(self, listener: Listener) -> None:
+        """Hear list changes and resource updates (portal/notifications.py relays them to clients)."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: RegistryEvent) -> None:
+        if self._group is None:
+            return
+        for listener in self._listeners:
+            self._group.start_soon(_quietly, listener, event)
+
+    def upstream_client(self, namespace: str) -> Client:
+        """The live client of a ready server; raises UpstreamError naming why there is none."""
+        upstream = self._upstreams.get(namespace)
+        if upstream is None:
+            raise UpstreamError(f"no server has the namespace {namespace!r}")
+        if upstream.client is None:
+            raise UpstreamError(f"server {namespace!r} is unavailable ({upstream.error or upstream.state})")
+        return upstream.client
+
+    def resources(self) -> dict[str, list[types.Resource]]:
+        return {ns: list(up.resources) for ns, up in self._upstreams.items() if up.resources}
+
+    def resource_templates(self) -> dict[str, list[types.ResourceTemplate]]:
+        return {ns: list(up.templates) for ns, up in self._upstreams.items() if up.templates}
+
+    def prompts(self) -> dict[str, list[types.Prompt]]:
+        return {ns: list(up.prompts) for ns, up in self._upstreams.items() if up.prompts}
+
+    def supports(self, namespace: str, capability: Literal["logging", "completions", "subscribe"]) -> bool:
+        upstream = self._upstreams.get(namespace)
+        if upstream is None or upstream.client is None:
+            return False
+        capabilities = upstream.client.server_capabilities
+        if capability == "subscribe":
+            return bool(capabilities.resources and capabilities.resources.subscribe)
+        return getattr(capabilities, capability) is not None
+
+    async def request(self, namespace: str, send: Callable[[Client], Awaitable[Any]]) -> Any:
+        """One non-tool request to an upstream, with the caller's sink in flight (resources, prompts)."""
+        upstream = self._upstreams.get(namespace)
+        client = self.upstream_client(namespace)
+        key = object()
+        sink = current_sink()
+        if sink is not None and upstream is not None:
+            upstream.sinks[id(key)] = sink
+        try:
+            with anyio.fail_after(upstream.config.call_timeout_seconds if upstream else 60.0):
+                return await send(client)
+        except MCPError:
+            raise  # the upstream's own protocol error (not found, invalid params): the caller's to see
+        except Exception as exc:  # boundary: transport faults become one error type
+            reason = _describe_exception(exc)
+            if upstream is not None and _is_connection_lost(exc):
+                upstream.connection_lost(reason)
+            raise UpstreamError(f"server {namespace!r} failed to answer: {reason}") from None
+        finally:
+            if upstream is not None:
+                upstream.sinks.pop(id(key), None)
 
     async def __aenter__(self) -> Registry:
         for upstream in self._upstreams.values():
@@ -269,12 +405,6 @@ class Registry:
     def statuses(self) -> list[ServerStatus]:
         return [ServerStatus(ns, up.state, len(up.tools), up.error) for ns, up in self._upstreams.items()]
 
-    def find(self, namespace: str, tool: str) -> types.Tool | None:
-        upstream = self._upstreams.get(namespace)
-        if upstream is None:
-            return None
-        return next((t for t in upstream.tools if t.name == tool), None)
-
     async def call(
         self, namespace: str, tool: str, arguments: Mapping[str, Any], meta: dict[str, Any] | None = None
     ) -> types.CallToolResult:
@@ -285,18 +415,60 @@ class Registry:
         if upstream.client is None:
             reason = upstream.error or upstream.state
             raise UpstreamError(f"server {namespace!r} is unavailable ({reason})")
+        sink, key, ok = current_sink(), object(), False
+        if sink is not None:
+            upstream.sinks[id(key)] = sink
+            await sink.call_started(namespace, tool)
         try:
-            return await upstream.client.call_tool(
+            result = await upstream.client.call_tool(
                 tool,
                 dict(arguments),
                 read_timeout_seconds=upstream.config.call_timeout_seconds,
+                progress_callback=_progress_to(sink, namespace),
                 meta=meta,  # type: ignore[arg-type]
             )
+            ok = not result.is_error
+            return result
         except Exception as exc:  # boundary: transport faults become one error type
             reason = _describe_exception(exc)
             if _is_connection_lost(exc):
                 upstream.connection_lost(reason)
             raise UpstreamError(f"server {namespace!r} failed to answer: {reason}") from None
+        finally:
+            if sink is not None:
+                upstream.sinks.pop(id(key), None)
+                with anyio.CancelScope(shield=True):  # a cancelled call still says it ended
+                    await sink.call_finished(namespace, tool, ok)
+
+
+def _progress_to(sink: CallSink | None, namespace: str) -> Any:
+    """The upstream's progress of one call, for the caller's sink (None: the caller asked for none)."""
+    if sink is None:
+        return None
+
+    async def relay(progress: float, total: float | None, message: str | None) -> None:
+        await sink.progress(namespace, progress, total, message)
+
+    return relay
+
+
+async def _all_pages(fetch: Callable[[str | None], Awaitable[Any]], field: str) -> list[Any]:
+    items: list[Any] = []
+    cursor: str | None = None
+    for _ in range(100):  # bound pagination: a server that pages forever cannot hang us
+        page = await fetch(cursor)
+        items.extend(getattr(page, field))
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return items
+
+
+async def _quietly(listener: Listener, event: RegistryEvent) -> None:
+    try:
+        await listener(event)
+    except Exception:  # boundary: one client's broken stream must not stop the registry
+        logger.exception("relaying %s of %s failed", event.kind, event.namespace)
 
 
 def _is_connection_lost(exc: BaseException) -> bool:

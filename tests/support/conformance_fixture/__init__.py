@@ -8,6 +8,6 @@ the suite runs against it directly, and the portal serves it as an upstream
 (stdio) or ``python -m conformance_fixture --port N`` (Streamable HTTP on 127.0.0.1).
 """
 
-from conformance_fixture.server import build_server
+from conformance_fixture.server import Settings, build_server
 
-__all__ = ["build_server"]
+__all__ = ["Settings", "build_server"]

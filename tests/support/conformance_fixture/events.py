@@ -21,7 +21,9 @@ class MemoryEventStore(EventStore):
         del self._events[:-_MAX_EVENTS]
         return event_id
 
-    async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
+    async def replay_events_after(
+        self, last_event_id: EventId, send_callback: EventCallback
+    ) -> StreamId | None:
         index = next((i for i, (eid, _, _) in enumerate(self._events) if eid == last_event_id), None)
         if index is None:
             return None

@@ -11,15 +11,14 @@ import anyio
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import NotificationOptions, Server
+from pydantic import BaseModel
 
-__all__ = ["build_server", "TOOLS"]
+__all__ = ["TOOLS", "Settings", "build_server"]
 
 Ctx = ServerRequestContext[Any, Any]
 
 # A 1x1 red PNG and a tiny silent WAV: the scenarios ask for "a minimal test image/audio".
-PNG = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
-)
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 WAV = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQAAAAA="
 LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 _NO_ARGS: dict[str, Any] = {"type": "object", "properties": {}}
@@ -67,6 +66,7 @@ TOOLS = [
             "additionalProperties": False,
         },
     ),
+    _tool("test_notify_changes", "Sends tools/list_changed, and resources/updated for the watched resource"),
     _tool(
         "test_structured_output",
         "Adds two numbers and returns the sum as structured content",
@@ -80,7 +80,10 @@ TOOLS = [
 
 RESOURCES = [
     types.Resource(
-        uri="test://static-text", name="static-text", description="A static text resource", mime_type="text/plain"
+        uri="test://static-text",
+        name="static-text",
+        description="A static text resource",
+        mime_type="text/plain",
     ),
     types.Resource(
         uri="test://static-binary", name="static-binary", description="A static PNG", mime_type="image/png"
@@ -117,6 +120,7 @@ PROMPTS = [
     ),
     types.Prompt(name="test_prompt_with_image", description="A prompt with an image"),
 ]
+RESOURCE_NOT_FOUND = -32002  # the spec's code for an unknown resource URI
 _TEMPLATE_URI = re.compile(r"^test://template/([^/]+)/data$")
 
 
@@ -133,7 +137,9 @@ class _Fixture:
         self.level = "debug"
         self.subscriptions: set[str] = set()
 
-    async def list_tools(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def list_tools(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
         return types.ListToolsResult(tools=TOOLS)
 
     async def call_tool(self, ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -159,6 +165,7 @@ class _Fixture:
             "test_reconnection": self._reconnection,
             "json_schema_2020_12_tool": self._schema_tool,
             "test_structured_output": self._structured,
+            "test_notify_changes": self._notify_changes,
         }
 
     async def _simple_text(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
@@ -172,7 +179,9 @@ class _Fixture:
 
     async def _embedded(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
         resource = types.TextResourceContents(
-            uri="test://embedded-resource", mime_type="text/plain", text="This is an embedded resource content."
+            uri="test://embedded-resource",
+            mime_type="text/plain",
+            text="This is an embedded resource content.",
         )
         return _result(types.EmbeddedResource(type="resource", resource=resource))
 
@@ -211,7 +220,9 @@ class _Fixture:
         return _result(_text("This tool intentionally returns an error for testing"), is_error=True)
 
     async def _sampling(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
-        if not ctx.session.check_client_capability(types.ClientCapabilities(sampling=types.SamplingCapability())):
+        if not ctx.session.check_client_capability(
+            types.ClientCapabilities(sampling=types.SamplingCapability())
+        ):
             return _result(_text("The client does not support sampling"), is_error=True)
         message = types.SamplingMessage(role="user", content=_text(str(args.get("prompt", ""))))
         answer = await ctx.session.create_message(
@@ -257,8 +268,12 @@ class _Fixture:
             },
             "required": [],
         }
-        answer = await self._elicit(ctx, "Test client default value handling - please accept with defaults", schema)
-        return _result(_text(f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}"))
+        answer = await self._elicit(
+            ctx, "Test client default value handling - please accept with defaults", schema
+        )
+        return _result(
+            _text(f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}")
+        )
 
     async def _enums(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
         titled = [{"const": f"value{i}", "title": t} for i, t in enumerate(("First", "Second", "Third"), 1)]
@@ -266,13 +281,19 @@ class _Fixture:
             "type": "object",
             "properties": {
                 "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
-                "titledSingle": {"type": "string", "oneOf": [{**o, "title": f"{o['title']} Option"} for o in titled]},
+                "titledSingle": {
+                    "type": "string",
+                    "oneOf": [{**o, "title": f"{o['title']} Option"} for o in titled],
+                },
                 "legacyEnum": {
                     "type": "string",
                     "enum": ["opt1", "opt2", "opt3"],
                     "enumNames": ["Option One", "Option Two", "Option Three"],
                 },
-                "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                "untitledMulti": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                },
                 "titledMulti": {
                     "type": "array",
                     "items": {"anyOf": [{**o, "title": f"{o['title']} Choice"} for o in titled]},
@@ -281,7 +302,9 @@ class _Fixture:
             "required": [],
         }
         answer = await self._elicit(ctx, "Test enum schema variants", schema)
-        return _result(_text(f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}"))
+        return _result(
+            _text(f"Elicitation completed: action={answer.action}, content={json.dumps(answer.content)}")
+        )
 
     async def _reconnection(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
         if ctx.close_sse_stream is not None:  # only over Streamable HTTP with an event store
@@ -294,7 +317,15 @@ class _Fixture:
 
     async def _structured(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
         total = float(args.get("a", 0)) + float(args.get("b", 0))
-        return types.CallToolResult(content=[_text(json.dumps({"sum": total}))], structured_content={"sum": total})
+        return types.CallToolResult(
+            content=[_text(json.dumps({"sum": total}))], structured_content={"sum": total}
+        )
+
+    async def _notify_changes(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
+        if "test://watched-resource" in self.subscriptions:
+            await ctx.session.send_resource_updated("test://watched-resource")
+        await ctx.session.send_tool_list_changed()
+        return _result(_text("notified"))
 
     async def list_resources(
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -306,7 +337,9 @@ class _Fixture:
     ) -> types.ListResourceTemplatesResult:
         return types.ListResourceTemplatesResult(resource_templates=TEMPLATES)
 
-    async def read_resource(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def read_resource(
+        self, ctx: Ctx, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
         uri = str(params.uri)
         contents: types.TextResourceContents | types.BlobResourceContents
         if uri == "test://static-text":
@@ -316,7 +349,9 @@ class _Fixture:
         elif uri == "test://static-binary":
             contents = types.BlobResourceContents(uri=uri, mime_type="image/png", blob=PNG)
         elif uri == "test://watched-resource":
-            contents = types.TextResourceContents(uri=uri, mime_type="text/plain", text="Watched resource content")
+            contents = types.TextResourceContents(
+                uri=uri, mime_type="text/plain", text="Watched resource content"
+            )
         elif match := _TEMPLATE_URI.match(uri):
             data = {"id": match.group(1), "templateTest": True, "data": f"Data for ID: {match.group(1)}"}
             contents = types.TextResourceContents(
@@ -325,7 +360,7 @@ class _Fixture:
         else:
             from mcp.shared.exceptions import MCPError
 
-            raise MCPError(types.RESOURCE_NOT_FOUND, f"Resource not found: {uri}")
+            raise MCPError(RESOURCE_NOT_FOUND, f"Resource not found: {uri}")
         return types.ReadResourceResult(contents=[contents])
 
     async def subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
@@ -336,7 +371,9 @@ class _Fixture:
         self.subscriptions.discard(str(params.uri))
         return types.EmptyResult()
 
-    async def list_prompts(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+    async def list_prompts(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
         return types.ListPromptsResult(prompts=PROMPTS)
 
     async def get_prompt(self, ctx: Ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
@@ -354,12 +391,16 @@ class _Fixture:
                 text="Embedded resource content for testing.",
             )
             messages = [
-                types.PromptMessage(role=user, content=types.EmbeddedResource(type="resource", resource=resource)),
+                types.PromptMessage(
+                    role=user, content=types.EmbeddedResource(type="resource", resource=resource)
+                ),
                 types.PromptMessage(role=user, content=_text("Please process the embedded resource above.")),
             ]
         elif params.name == "test_prompt_with_image":
             messages = [
-                types.PromptMessage(role=user, content=types.ImageContent(type="image", data=PNG, mime_type="image/png")),
+                types.PromptMessage(
+                    role=user, content=types.ImageContent(type="image", data=PNG, mime_type="image/png")
+                ),
                 types.PromptMessage(role=user, content=_text("Please analyze the image above.")),
             ]
         else:
@@ -371,7 +412,9 @@ class _Fixture:
     async def complete(self, ctx: Ctx, params: types.CompleteRequestParams) -> types.CompleteResult:
         choices = {"arg1": ["paris", "park", "party"], "arg2": ["world", "word"], "id": ["1", "2", "123"]}
         values = [v for v in choices.get(params.argument.name, []) if v.startswith(params.argument.value)]
-        return types.CompleteResult(completion=types.Completion(values=values, total=len(values), has_more=False))
+        return types.CompleteResult(
+            completion=types.Completion(values=values, total=len(values), has_more=False)
+        )
 
     async def set_level(self, ctx: Ctx, params: types.SetLevelRequestParams) -> types.EmptyResult:
         self.level = params.level
@@ -381,12 +424,18 @@ class _Fixture:
 class _Server(Server[Any]):
     """Announces listChanged for every list, as a server whose lists can change does."""
 
-    def create_initialization_options(self, notification_options: NotificationOptions | None = None, *a: Any, **k: Any):  # type: ignore[no-untyped-def]
+    def create_initialization_options(
+        self, notification_options: NotificationOptions | None = None, *a: Any, **k: Any
+    ):  # type: ignore[no-untyped-def]
         options = NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True)
         return super().create_initialization_options(notification_options or options, *a, **k)
 
 
-def build_server() -> Server[Any]:
+class Settings(BaseModel):
+    """Nothing to set: present so the portal can mount the fixture in-process (a module transport)."""
+
+
+def build_server(settings: Settings | None = None) -> Server[Any]:
     fixture = _Fixture()
     return _Server(
         "conformance-fixture",
