@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
+
 import sandbox
 from portal.audit import AuditLog
 from portal.auth import Principal
@@ -47,6 +49,7 @@ MAX_SEARCH_LIMIT = 50
 SEARCH_DETAILS = ("brief", "full")
 ANONYMOUS_USER = "anonymous"
 logger = logging.getLogger(__name__)
+CANCELLED = "cancelled"  # the audit outcome of an execution its client cancelled
 RATE_LIMITED = "RateLimited"  # an execution refused before it ran: too many per minute or at once
 
 SEARCH_DESCRIPTION = """\
@@ -234,12 +237,16 @@ class CodeMode:
                 self._config.result_max_bytes,
                 lambda value, size: self.kept_results.keep(user_id, value, size),
             )
+        except anyio.get_cancelled_exc_class():  # notifications/cancelled, or the client went away
+            result = _cancelled(bridge.calls())  # the worker is killed as the sandbox unwinds
+            raise
         except Exception:
             logger.exception("execute failed in the portal for user %s", user_id)
             result = _portal_failure(result.tool_calls if result else bridge.calls())
         finally:
             outcome = result or _portal_failure(bridge.calls())  # a cancelled run is audited too
-            audited = await self._finish(user_id, started_at, code, outcome, text)
+            with anyio.CancelScope(shield=True):  # so the audit write itself is not cancelled
+                audited = await self._finish(user_id, started_at, code, outcome, text)
         if not audited:  # never answer ok for an execution the audit trail does not hold
             result = _portal_failure(result.tool_calls)
             text = portal_error_answer(self._config.result_max_bytes)
@@ -279,6 +286,12 @@ class CodeMode:
             logger.exception("writing the audit record failed for user %s", user_id)
             return False
         return True
+
+
+def _cancelled(tool_calls: tuple[sandbox.ToolCallRecord, ...]) -> sandbox.ExecutionResult:
+    """Audited with the outcome ``cancelled`` (docs/protocol.md, cancellation)."""
+    error = sandbox.ErrorInfo(CANCELLED, "the client cancelled this execution")
+    return sandbox.ExecutionResult(False, None, "", error, tool_calls, 0.0)
 
 
 def _portal_failure(tool_calls: tuple[sandbox.ToolCallRecord, ...] = ()) -> sandbox.ExecutionResult:

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from portal_testing import DEMO_GITLAB, RunningPortal, mcp_session, running_portal
+from portal_testing import RunningPortal, demo_servers, mcp_session, running_portal
 
-from servers.gitlab import fake_data
+from demo.gitlab import fake_data
 
 pytestmark = pytest.mark.anyio
-
-DEMO_SERVERS = [DEMO_GITLAB]
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    with running_portal(tmp_path_factory.mktemp("portal"), {"servers": DEMO_SERVERS}) as running:
+    with (
+        demo_servers("gitlab") as servers,
+        running_portal(tmp_path_factory.mktemp("portal"), {"servers": servers}) as running,
+    ):
         yield running
 
 

@@ -7,16 +7,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from portal_testing import RunningPortal, mcp_session, running_portal
+from portal_testing import RunningPortal, demo_servers, mcp_session, running_portal
 
-from servers.gitlab import fake_data as gitlab_data
+from demo.gitlab import fake_data as gitlab_data
 
 pytestmark = pytest.mark.anyio
-
-SERVERS = [
-    {"namespace": name, "transport": {"type": "module", "module": f"servers.{name}", "demo_backend": True}}
-    for name in ("gitlab", "jira", "sentry")
-]
 
 PROGRAM = """
 newest = sentry.list_issues(query="is:unresolved", sort="date", limit=1)["issues"][0]
@@ -38,7 +33,10 @@ created = jira.get_issue(key=ticket["key"])
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    with running_portal(tmp_path_factory.mktemp("cross"), {"servers": SERVERS}) as running:
+    with (
+        demo_servers("gitlab", "jira", "sentry") as servers,
+        running_portal(tmp_path_factory.mktemp("cross"), {"servers": servers}) as running,
+    ):
         yield running
 
 

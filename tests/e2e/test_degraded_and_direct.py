@@ -7,19 +7,24 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from portal_testing import DEMO_GITLAB, RunningPortal, free_port, mcp_session, running_portal
+from portal_testing import RunningPortal, demo_servers, free_port, mcp_session, running_portal
 
 pytestmark = pytest.mark.anyio
 
-GITLAB = DEMO_GITLAB
+
+@pytest.fixture(scope="module")
+def gitlab() -> Iterator[dict]:
+    """The GitLab server's config entry, against a fake started for this module."""
+    with demo_servers("gitlab") as [entry]:
+        yield entry
 
 
 @pytest.fixture(scope="module")
-def degraded_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+def degraded_portal(tmp_path_factory: pytest.TempPathFactory, gitlab: dict) -> Iterator[RunningPortal]:
     """GitLab works; 'ops' cannot start, 'wiki' does not answer, 'status' has its backend down."""
     closed_port = free_port()
     servers = [
-        GITLAB,
+        gitlab,
         {"namespace": "ops", "transport": {"type": "stdio", "command": "/nonexistent/mcp-server"}},
         {"namespace": "wiki", "transport": {"type": "http", "url": f"http://127.0.0.1:{closed_port}/mcp"}},
         {
@@ -90,9 +95,9 @@ async def test_calling_a_failed_server_says_it_is_unavailable(degraded_portal: R
 
 
 @pytest.fixture(scope="module")
-def direct_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+def direct_portal(tmp_path_factory: pytest.TempPathFactory, gitlab: dict) -> Iterator[RunningPortal]:
     with running_portal(
-        tmp_path_factory.mktemp("direct"), {"servers": [GITLAB], "codemode": False}
+        tmp_path_factory.mktemp("direct"), {"servers": [gitlab], "codemode": False}
     ) as running:
         yield running
 
@@ -117,10 +122,10 @@ async def test_direct_mode_passes_calls_and_errors_through(direct_portal: Runnin
 
 
 @pytest.fixture(scope="module")
-def strict_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+def strict_portal(tmp_path_factory: pytest.TempPathFactory, gitlab: dict) -> Iterator[RunningPortal]:
     limits = {"wall_seconds": 3, "cpu_seconds": 2}
     with running_portal(
-        tmp_path_factory.mktemp("strict"), {"servers": [GITLAB], "sandbox": limits}
+        tmp_path_factory.mktemp("strict"), {"servers": [gitlab], "sandbox": limits}
     ) as running:
         yield running
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from portal_testing import DEMO_GITLAB, RunningPortal, running_portal
+from portal_testing import RunningPortal, demo_servers, running_portal
 
 TOOLS = Path(__file__).parents[2] / ".tools" / "node_modules"
 INSPECTOR = TOOLS / ".bin" / "mcp-inspector"
@@ -23,7 +23,10 @@ if not INSPECTOR.exists():
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    with running_portal(tmp_path_factory.mktemp("inspector"), {"servers": [DEMO_GITLAB]}) as running:
+    with (
+        demo_servers("gitlab") as servers,
+        running_portal(tmp_path_factory.mktemp("inspector"), {"servers": servers}) as running,
+    ):
         yield running
 
 

@@ -18,17 +18,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from portal_testing import RunningPortal, mcp_session, running_portal
+from portal_testing import RunningPortal, demo_servers, mcp_session, running_portal
 
 from bench.tasks import TASKS, Task
 
 pytestmark = pytest.mark.anyio
 
 NAMESPACES = ("gitlab", "jira", "sentry", "elasticsearch", "backstage")
-SERVERS = [
-    {"namespace": name, "transport": {"type": "module", "module": f"servers.{name}", "demo_backend": True}}
-    for name in NAMESPACES
-]
 # Task f needs a real Prometheus scraping for half a minute; the other five run on the fakes.
 FIVE = [task for task in TASKS if set(task.needs) <= set(NAMESPACES)]
 # What a model would also search for: the programs of tasks c and e start from the list of projects.
@@ -38,7 +34,10 @@ _SHAPE_LINE = re.compile(r"^(\w+)(?: \(observed\))? = \{(.*)\}$")
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    with running_portal(tmp_path_factory.mktemp("model"), {"servers": SERVERS}) as running:
+    with (
+        demo_servers(*NAMESPACES) as servers,
+        running_portal(tmp_path_factory.mktemp("model"), {"servers": servers}) as running,
+    ):
         yield running
 
 

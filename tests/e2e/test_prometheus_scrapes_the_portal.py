@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from portal_testing import DEMO_GITLAB, RunningPortal, free_port, mcp_session, running_portal
+from portal_testing import RunningPortal, demo_servers, free_port, mcp_session, running_portal
 
 pytestmark = pytest.mark.anyio
 
@@ -30,22 +30,18 @@ found = prometheus.instant_query(query='portal_upstream_up{namespace="gitlab"}')
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     port = free_port()
-    prometheus = {
-        "namespace": "prometheus",
-        "transport": {
-            "type": "module",
-            "module": "servers.prometheus",
-            "demo_backend": True,
-            # The portal is not serving yet while its upstreams start: do not wait for the first scrape.
-            "demo_backend_args": {
-                "wait_for_scrape": False,
-                "scrape_targets": [f"127.0.0.1:{port}"],
-                "scrape_bearer_token": SCRAPE_TOKEN,
-            },
-        },
+    # The portal is not serving yet while its upstreams start: do not wait for the first scrape.
+    scrape = {
+        "wait_for_scrape": False,
+        "scrape_targets": [f"127.0.0.1:{port}"],
+        "scrape_bearer_token": SCRAPE_TOKEN,
     }
-    config = {"servers": [DEMO_GITLAB, prometheus], "metrics_token": SCRAPE_TOKEN}
-    with running_portal(tmp_path_factory.mktemp("prom"), config, port=port) as running:
+    with (
+        demo_servers("gitlab", "prometheus", options={"prometheus": scrape}) as servers,
+        running_portal(
+            tmp_path_factory.mktemp("prom"), {"servers": servers, "metrics_token": SCRAPE_TOKEN}, port=port
+        ) as running,
+    ):
         yield running
 
 

@@ -1,6 +1,8 @@
 from pathlib import Path
 
 import pytest
+import yaml
+from portal_testing import demo_config
 
 from portal.config import ConfigError, HttpTransport, ModuleTransport, demo_config_path, load_config
 
@@ -11,13 +13,33 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_the_bundled_demo_config_declares_gitlab_against_its_fake() -> None:
-    config = load_config(demo_config_path(), environ={})
+def test_the_demo_configures_gitlab_as_production_would_with_its_fakes_url_and_token(tmp_path: Path) -> None:
+    with demo_config(["gitlab"]) as raw:
+        config = load_config(write(tmp_path, yaml.safe_dump(raw)), environ={})
     gitlab = next(s for s in config.servers if s.namespace == "gitlab")
     assert isinstance(gitlab.transport, ModuleTransport)
     assert gitlab.transport.module == "servers.gitlab"
-    assert gitlab.transport.demo_backend is True
+    assert set(gitlab.transport.settings) == {"url", "token"}
+    assert gitlab.transport.settings["url"].startswith("http://127.0.0.1:")
     assert config.codemode is True
+
+
+def test_the_fake_only_knobs_are_gone_from_the_module_transport(tmp_path: Path) -> None:
+    transport = "{type: module, module: servers.gitlab, demo_backend: true}"
+    text = f"servers:\n  - namespace: gitlab\n    transport: {transport}\n"
+    with pytest.raises(ConfigError, match="demo_backend"):
+        load_config(write(tmp_path, text), environ={})
+
+
+def test_without_a_path_the_running_demos_config_is_read_and_without_one_the_error_says_how_to_start_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"start the demo with `make run` \(or `python -m demo`\)"):
+        load_config(environ={})
+    demo_config_path().parent.mkdir()
+    demo_config_path().write_text("codemode: false\n")
+    assert load_config(environ={}).codemode is False
 
 
 def test_each_transport_kind_is_parsed(tmp_path: Path) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from portal_testing import DEMO_GITLAB
+from portal_testing import demo_servers
 
 from portal.auth import Principal
 from portal.config import PortalConfig
 from portal.permissions import PermissionRule, Permissions
-from portal.runtime import open_runtime
+from portal.runtime import PortalRuntime, open_runtime
 
 READ_ONLY = {"readOnlyHint": True}
 WRITE = {"readOnlyHint": False, "destructiveHint": False}
@@ -57,15 +59,21 @@ def test_a_rule_with_an_unknown_hint_is_a_config_error() -> None:
         )
 
 
-def config(tmp_path: Path) -> PortalConfig:
-    return PortalConfig.model_validate(
-        {"state_dir": str(tmp_path), "servers": [DEMO_GITLAB], "permissions": [r.model_dump() for r in RULES]}
-    )
+@asynccontextmanager
+async def portal(tmp_path: Path) -> AsyncIterator[PortalRuntime]:
+    """A runtime with the rules and a GitLab server against a fresh fake."""
+    with demo_servers("gitlab") as servers:
+        rules = [r.model_dump() for r in RULES]
+        config = PortalConfig.model_validate(
+            {"state_dir": str(tmp_path), "servers": servers, "permissions": rules}
+        )
+        async with open_runtime(config) as runtime:
+            yield runtime
 
 
 @pytest.mark.anyio
 async def test_search_hides_tools_the_caller_cannot_use(tmp_path: Path) -> None:
-    async with open_runtime(config(tmp_path)) as runtime:
+    async with portal(tmp_path) as runtime:
         developer = [h.entry.name for h in runtime.codemode.search("create an issue", 20, who("dev"))]
         manager = [
             h.entry.name for h in runtime.codemode.search("create an issue", 20, who("release-managers"))
@@ -78,7 +86,7 @@ async def test_search_hides_tools_the_caller_cannot_use(tmp_path: Path) -> None:
 @pytest.mark.anyio
 async def test_execute_refuses_a_forbidden_call_as_if_the_tool_did_not_exist(tmp_path: Path) -> None:
     code = 'gitlab.create_issue(project="infra/api", title="From the portal")["title"]'
-    async with open_runtime(config(tmp_path)) as runtime:
+    async with portal(tmp_path) as runtime:
         refused = await runtime.codemode.execute(code, who("dev"))
         granted = await runtime.codemode.execute(code, who("release-managers"))
     refused_answer = json.loads(refused.text)

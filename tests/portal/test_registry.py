@@ -13,14 +13,15 @@ from typing import Any
 import anyio
 import pytest
 import uvicorn
-from mcp import Client
+from mcp import Client, types
 from mcp.server.mcpserver import Context, MCPServer
+from portal_testing import demo_servers
 
+from demo.gitlab import fake as gitlab_fake
 from portal.config import ServerConfig
 from portal.registry import Registry, ServerStatus, UpstreamError
 from servers.gitlab import Settings as GitLabSettings
 from servers.gitlab import build_server as build_gitlab
-from servers.gitlab import fake as gitlab_fake
 
 SUPPORT_DIR = Path(__file__).resolve().parents[1] / "support"
 MISSING_COMMAND = "no-such-mcp-server-command"
@@ -28,6 +29,11 @@ MISSING_COMMAND = "no-such-mcp-server-command"
 
 def server(namespace: str, transport: dict[str, Any], **options: Any) -> ServerConfig:
     return ServerConfig.model_validate({"namespace": namespace, "transport": transport, **options})
+
+
+def find(registry: Registry, namespace: str, tool: str) -> types.Tool | None:
+    """The ready tool ``namespace.tool``, or None."""
+    return next((t.tool for t in registry.tools() if (t.namespace, t.tool.name) == (namespace, tool)), None)
 
 
 def closed_port() -> int:
@@ -81,24 +87,22 @@ async def serving_http(mcp: MCPServer) -> AsyncIterator[str]:
 
 
 @pytest.mark.anyio
-async def test_a_module_server_with_its_demo_backend_lists_its_tools_under_its_namespace() -> None:
+async def test_a_module_server_configured_with_its_url_lists_its_tools_under_its_namespace() -> None:
     expected = await gitlab_tool_names()
-    config = server("gitlab", {"type": "module", "module": "servers.gitlab", "demo_backend": True})
-    with anyio.fail_after(20):
-        async with Registry([config]) as registry:
+    with demo_servers("gitlab") as [entry], anyio.fail_after(20):
+        async with Registry([ServerConfig.model_validate(entry)]) as registry:
             assert [(t.namespace, t.tool.name) for t in registry.tools()] == [("gitlab", n) for n in expected]
             assert registry.tools()[0].qualified_name == f"gitlab.{expected[0]}"
-            assert registry.find("gitlab", "list_projects") is not None
-            assert registry.find("gitlab", "no_such_tool") is None
-            assert registry.find("nope", "list_projects") is None
+            assert find(registry, "gitlab", "list_projects") is not None
+            assert find(registry, "gitlab", "no_such_tool") is None
+            assert find(registry, "nope", "list_projects") is None
             assert registry.statuses() == [ServerStatus("gitlab", "ready", len(expected), None)]
 
 
 @pytest.mark.anyio
 async def test_calling_a_module_server_tool_returns_its_structured_result() -> None:
-    config = server("gitlab", {"type": "module", "module": "servers.gitlab", "demo_backend": True})
-    with anyio.fail_after(20):
-        async with Registry([config]) as registry:
+    with demo_servers("gitlab") as [entry], anyio.fail_after(20):
+        async with Registry([ServerConfig.model_validate(entry)]) as registry:
             result = await registry.call("gitlab", "list_projects", {})
     assert result.is_error is False
     assert result.structured_content is not None

@@ -11,9 +11,9 @@ from pathlib import Path
 import anyio
 import pytest
 
+from demo.gitlab import fake
 from portal.config import ServerConfig
 from portal.registry import Registry, UpstreamError
-from servers.gitlab import fake
 
 pytestmark = pytest.mark.anyio
 

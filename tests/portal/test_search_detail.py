@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from mcp import Client
-from portal_testing import DEMO_GITLAB
+from portal_testing import demo_servers
 from typer.testing import CliRunner
 
 from portal.cli import app
@@ -32,9 +32,10 @@ READ_ONLY_RULES = [{"groups": ["*"], "tools": ["*"], "annotations": {"readOnlyHi
 
 @asynccontextmanager
 async def portal(state: Path, **settings: object) -> AsyncIterator[PortalRuntime]:
-    config = PortalConfig.model_validate({"state_dir": str(state), "servers": [DEMO_GITLAB], **settings})
-    async with open_runtime(config) as opened:
-        yield opened
+    with demo_servers("gitlab") as servers:
+        config = PortalConfig.model_validate({"state_dir": str(state), "servers": servers, **settings})
+        async with open_runtime(config) as opened:
+            yield opened
 
 
 @pytest.fixture
@@ -145,11 +146,12 @@ async def test_the_search_tool_tells_a_model_about_detail_and_result_shapes(clie
 
 def test_the_cli_shows_result_shapes_and_with_detail_the_whole_contract(tmp_path: Path) -> None:
     config = tmp_path / "portal.yaml"
-    config.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), "servers": [DEMO_GITLAB]}))
-    brief = CliRunner().invoke(app, ["search", "list projects", "--limit", "2", "--config", str(config)])
-    full = CliRunner().invoke(
-        app, ["search", "list projects", "--limit", "2", "--detail", "--config", str(config)]
-    )
+    with demo_servers("gitlab") as servers:
+        config.write_text(yaml.safe_dump({"state_dir": str(tmp_path / "state"), "servers": servers}))
+        brief = CliRunner().invoke(app, ["search", "list projects", "--limit", "2", "--config", str(config)])
+        full = CliRunner().invoke(
+            app, ["search", "list projects", "--limit", "2", "--detail", "--config", str(config)]
+        )
     assert brief.exit_code == 0 and full.exit_code == 0, (brief.output, full.output)
     assert "ProjectSummary = {id: int, path: str" in brief.output and "Parameters:" not in brief.output
     assert full.output.count("\nParameters:\n") == 2

@@ -30,7 +30,7 @@ SERVERS = ("gitlab", "jira", "sentry", "backstage", "elasticsearch")
 async def server_client(name: str) -> AsyncIterator[Client]:
     """The bundled server ``name`` in memory, pointed at a fresh fake backend on 127.0.0.1."""
     package = importlib.import_module(f"servers.{name}")
-    fake = importlib.import_module(f"servers.{name}.fake")
+    fake = importlib.import_module(f"demo.{name}.fake")
     with fake.start() as running:
         async with Client(package.build_server(package.Settings(**running.settings))) as client:
             yield client

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from portal_testing import demo_servers
 
 from portal.config import PortalConfig
 from portal.runtime import PortalRuntime, open_runtime
@@ -14,10 +15,6 @@ from portal.tool_errors import argument_problem, clean_error_text, qualify_tool_
 
 pytestmark = pytest.mark.anyio
 
-GITLAB = {
-    "namespace": "gitlab",
-    "transport": {"type": "module", "module": "servers.gitlab", "demo_backend": True},
-}
 NOISE = ("Error executing tool", "validation error for", "errors.pydantic.dev", "input_value", "[type=")
 
 PYDANTIC = (
@@ -74,9 +71,10 @@ def test_unknown_and_missing_arguments_are_found_before_the_call() -> None:
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[PortalRuntime]:
-    config = PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": [GITLAB]})
-    async with open_runtime(config) as opened:
-        yield opened
+    with demo_servers("gitlab") as servers:
+        config = PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": servers})
+        async with open_runtime(config) as opened:
+            yield opened
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
-from portal_testing import DEMO_GITLAB
+from portal_testing import demo_servers
 
 from portal.auth import Principal
 from portal.bridge import RegistryBridge
@@ -31,31 +31,23 @@ from sandbox import ToolCallFailed
 
 pytestmark = pytest.mark.anyio
 
-DEMO_JIRA = {
-    "namespace": "jira",
-    "transport": {"type": "module", "module": "servers.jira", "demo_backend": True},
-}
 RULES = [{"groups": ["dev"], "tools": ["gitlab.*"], "annotations": {"readOnlyHint": True}}]
 ATTACKER = Principal("00000000-0000-4000-8000-0000000000aa", ("dev",))
 FORBIDDEN = ["create_issue", "create_merge_request_note"]  # GitLab's write tools
 CALL_FORBIDDEN = 'gitlab.create_issue(project="infra/api", title="pwned")'
 
 
-def config(tmp_path: Path, codemode: bool = True) -> PortalConfig:
+def config(tmp_path: Path, servers: list[dict], codemode: bool = True) -> PortalConfig:
     return PortalConfig.model_validate(
-        {
-            "state_dir": str(tmp_path),
-            "codemode": codemode,
-            "servers": [DEMO_GITLAB, DEMO_JIRA],
-            "permissions": RULES,
-        }
+        {"state_dir": str(tmp_path), "codemode": codemode, "servers": servers, "permissions": RULES}
     )
 
 
 @asynccontextmanager
 async def portal(tmp_path: Path, codemode: bool = True) -> AsyncIterator[PortalRuntime]:
-    async with open_runtime(config(tmp_path, codemode)) as runtime:
-        yield runtime
+    with demo_servers("gitlab", "jira") as servers:
+        async with open_runtime(config(tmp_path, servers, codemode)) as runtime:
+            yield runtime
 
 
 def without(runtime: PortalRuntime, qualified_name: str) -> CodeMode:

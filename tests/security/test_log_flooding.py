@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from portal_testing import DEMO_GITLAB, RunningPortal, mcp_session, running_portal
+from portal_testing import RunningPortal, demo_servers, mcp_session, running_portal
 
 from portal.log_safety import MAX_RECORD_CHARS, BoundedRecords
 
@@ -22,7 +22,10 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    with running_portal(tmp_path_factory.mktemp("log-flood"), {"servers": [DEMO_GITLAB]}) as running:
+    with (
+        demo_servers("gitlab") as servers,
+        running_portal(tmp_path_factory.mktemp("log-flood"), {"servers": servers}) as running,
+    ):
         yield running
 
 

@@ -25,9 +25,9 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
 
-from servers._fakes import RunningFake
+from demo._fakes import RunningFake
+from demo.gitlab import fake as gitlab_fake
 from servers.gitlab import Settings
-from servers.gitlab import fake as gitlab_fake
 
 # (server name as it reports itself, tool name) of every call that passed the contract.
 CALLED: set[tuple[str, str]] = set()

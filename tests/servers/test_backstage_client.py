@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from demo.backstage import fake as backstage_fake
+from demo.backstage.fake import TOKEN
 from servers.backstage import Settings
-from servers.backstage import fake as backstage_fake
 from servers.backstage.client import BackendError, BackstageClient, status_message
-from servers.backstage.fake import TOKEN
 
 
 @pytest.fixture

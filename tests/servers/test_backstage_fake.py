@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from servers.backstage import fake as backstage_fake
-from servers.backstage.fake import READONLY_TOKEN, TOKEN, default_catalog_files
+from demo.backstage import fake as backstage_fake
+from demo.backstage.fake import READONLY_TOKEN, TOKEN, default_catalog_files
 
 CATALOG_INFO = """\
 apiVersion: backstage.io/v1alpha1

@@ -6,9 +6,9 @@ import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
+from demo.backstage import fake as backstage_fake
+from demo.backstage.fake import READONLY_TOKEN, TOKEN
 from servers.backstage import Settings, build_server
-from servers.backstage import fake as backstage_fake
-from servers.backstage.fake import READONLY_TOKEN, TOKEN
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from servers.backstage import fake as backstage_fake
+from demo.backstage import fake as backstage_fake
 
 pytestmark = pytest.mark.anyio
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from demo.elasticsearch import fake as es_fake
 from servers.elasticsearch import Settings
-from servers.elasticsearch import fake as es_fake
 from servers.elasticsearch.client import BackendError, ElasticsearchClient, InputError, build_query
 
 ERRORS = build_query("level:ERROR", None, None, None)

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 
-from servers.elasticsearch import fake as es_fake
-from servers.elasticsearch.fake_data import BURST_MESSAGE
+from demo.elasticsearch import fake as es_fake
+from demo.elasticsearch.fake_data import BURST_MESSAGE
 
 COMPAT = "application/vnd.elasticsearch+json; compatible-with=9"
 

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from mcp import Client
 
+from demo.elasticsearch import fake as es_fake
 from servers.elasticsearch import Settings, build_server
-from servers.elasticsearch import fake as es_fake
 from servers.elasticsearch.server import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from servers.elasticsearch import fake as es_fake
+from demo.elasticsearch import fake as es_fake
 
 pytestmark = pytest.mark.anyio
 

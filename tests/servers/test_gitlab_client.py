@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
+from demo.gitlab.fake import TOKEN
 from servers.gitlab import Settings
 from servers.gitlab.client import BackendError, GitLabClient, status_message
-from servers.gitlab.fake import TOKEN
 
 
 def test_the_client_lists_the_seeded_projects_most_recent_first(gitlab_settings):

@@ -5,8 +5,8 @@ import socket
 import pytest
 from mcp import Client
 
+from demo.gitlab.fake import TOKEN
 from servers.gitlab import Settings, build_server
-from servers.gitlab.fake import TOKEN
 
 pytestmark = pytest.mark.anyio
 

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from demo.jira import fake as jira_fake
+from demo.jira.fake import TOKEN, RunningJira
 from servers.jira import Settings
-from servers.jira import fake as jira_fake
 from servers.jira.client import JQL_HINT, BackendError, JiraClient, status_message
-from servers.jira.fake import TOKEN, RunningJira
 
 
 @pytest.fixture

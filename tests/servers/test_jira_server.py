@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 from mcp import Client
 
+from demo.jira import fake as jira_fake
+from demo.jira.fake import TOKEN, RunningJira
 from servers.jira import Settings, build_server
-from servers.jira import fake as jira_fake
-from servers.jira.fake import TOKEN, RunningJira
 from servers.jira.server import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio

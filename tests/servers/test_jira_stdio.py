@@ -7,7 +7,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from servers.jira import fake as jira_fake
+from demo.jira import fake as jira_fake
 
 pytestmark = pytest.mark.anyio
 

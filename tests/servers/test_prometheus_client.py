@@ -2,8 +2,8 @@
 
 import pytest
 
+from demo.prometheus.fake import PrometheusNotInstalled, start
 from servers.prometheus.client import _auto_step, api_error_message, status_message
-from servers.prometheus.fake import PrometheusNotInstalled, start
 from servers.prometheus.timeparse import TimeFormatError, parse_duration, parse_time, rfc3339
 
 NOW = 1770976800.0  # 2026-02-13T10:00:00Z

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from mcp import Client
 
-from servers._fakes import Request, Response, RunningFake, json_response, serve
+from demo._fakes import Request, Response, RunningFake, json_response, serve
 from servers.prometheus import Settings, build_server
 
 pytestmark = pytest.mark.anyio

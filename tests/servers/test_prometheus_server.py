@@ -14,8 +14,8 @@ import pytest
 from mcp import Client
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
+from demo.prometheus.fake import RunningPrometheus, start
 from servers.prometheus import Settings, build_server
-from servers.prometheus.fake import RunningPrometheus, start
 from servers.prometheus.server import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from servers.prometheus.fake import start
+from demo.prometheus.fake import start
 from servers.prometheus.server import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio

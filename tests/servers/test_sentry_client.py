@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from demo.sentry import fake as sentry_fake
 from servers.sentry import Settings, shapes
 from servers.sentry import client as client_module
-from servers.sentry import fake as sentry_fake
 from servers.sentry.client import BackendError, SentryClient, status_message
 
 

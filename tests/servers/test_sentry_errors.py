@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from mcp import Client
 
+from demo.sentry import fake as sentry_fake
 from servers.sentry import Settings, build_server
-from servers.sentry import fake as sentry_fake
 
 pytestmark = pytest.mark.anyio
 

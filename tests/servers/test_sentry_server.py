@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from mcp import Client
 
+from demo.sentry import fake as sentry_fake
 from servers.sentry import Settings, build_server
-from servers.sentry import fake as sentry_fake
 from servers.sentry.server import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from servers.sentry import fake as sentry_fake
+from demo.sentry import fake as sentry_fake
 
 pytestmark = pytest.mark.anyio
 

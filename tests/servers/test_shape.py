@@ -15,7 +15,6 @@ REQUIRED_FILES = {
     "server.py",
     "client.py",
     "settings.py",
-    "fake.py",
     "README.md",
 }
 FOLDERS = sorted(
@@ -45,7 +44,7 @@ def test_each_server_exports_build_server_and_settings(name):
 @pytest.mark.parametrize("name", FOLDERS)
 def test_each_fake_starts_and_points_settings_at_itself(name):
     package = importlib.import_module(f"servers.{name}")
-    fake = importlib.import_module(f"servers.{name}.fake")
+    fake = importlib.import_module(f"demo.{name}.fake")
     with fake.start() as running:
         settings = package.Settings(**running.settings)
         assert running.url.startswith("http://127.0.0.1:")

@@ -5,8 +5,8 @@ import socket
 import pytest
 from mcp import Client
 
+from demo._template import fake as template_fake
 from servers._template import Settings, build_server
-from servers._template import fake as template_fake
 
 pytestmark = pytest.mark.anyio
 

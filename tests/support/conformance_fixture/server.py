@@ -66,6 +66,8 @@ TOOLS = [
             "additionalProperties": False,
         },
     ),
+    _tool("test_slow", "Logs, reports progress 1 of 2, then waits 30 s unless cancelled"),
+    _tool("test_cancelled_count", "How many calls of test_slow were cancelled"),
     _tool("test_notify_changes", "Sends tools/list_changed, and resources/updated for the watched resource"),
     _tool(
         "test_structured_output",
@@ -136,6 +138,7 @@ class _Fixture:
     def __init__(self) -> None:
         self.level = "debug"
         self.subscriptions: set[str] = set()
+        self.cancelled = 0
 
     async def list_tools(
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -166,6 +169,8 @@ class _Fixture:
             "json_schema_2020_12_tool": self._schema_tool,
             "test_structured_output": self._structured,
             "test_notify_changes": self._notify_changes,
+            "test_slow": self._slow,
+            "test_cancelled_count": self._cancelled_count,
         }
 
     async def _simple_text(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
@@ -319,6 +324,21 @@ class _Fixture:
         total = float(args.get("a", 0)) + float(args.get("b", 0))
         return types.CallToolResult(
             content=[_text(json.dumps({"sum": total}))], structured_content={"sum": total}
+        )
+
+    async def _slow(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
+        await self._log(ctx, "warning", "slow call started")
+        await ctx.session.report_progress(1, 2, "halfway")
+        try:
+            await anyio.sleep(30)
+        except anyio.get_cancelled_exc_class():
+            self.cancelled += 1
+            raise
+        return _result(_text("slow call done"))
+
+    async def _cancelled_count(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
+        return types.CallToolResult(
+            content=[_text(str(self.cancelled))], structured_content={"count": self.cancelled}
         )
 
     async def _notify_changes(self, ctx: Ctx, args: dict[str, Any]) -> types.CallToolResult:
