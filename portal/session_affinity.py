@@ -5,7 +5,7 @@ request) live in the memory of the replica that created them. The first
 request carries no id, so hashing the header cannot pick the right replica:
 the id is made after the balancer chose. Instead each replica prefixes the ids
 it hands out with its name (``r2.<id>``), and the balancer routes on that
-prefix (docs/deploy.md; the nginx ``map`` in portal/cluster.py). A request
+prefix (docs/deploy.md; the nginx ``map`` in deploy/nginx.py). A request
 whose prefix names another replica, or a replica that has gone, reaches the
 SDK unchanged and is answered 404 (an unknown session), and the client starts
 a new session. Requests of the stateless 2026-07-28 revision carry no session
