@@ -29,6 +29,7 @@ from portal.permissions import PermissionRule
 
 __all__ = [
     "AdminConfig",
+    "ApprovalConfig",
     "AuditConfig",
     "AuditSinkConfig",
     "AuthConfig",
@@ -369,6 +370,20 @@ class TracingConfig(_Strict):
         return value
 
 
+class ApprovalConfig(_Strict):
+    """Ask the user before these tools run (portal/approvals.py); the section absent: ask for nothing."""
+
+    tools: list[str] | None = Field(
+        default=None,
+        description='Globs over "namespace.tool"; default: each tool annotated (or by default) destructive.',
+    )
+    exclude: list[str] = Field(default_factory=list, description="Globs never asked about.")
+    when_unsupported: Literal["refuse", "allow"] = Field(
+        default="refuse", description="A client that cannot ask its user (no elicitation): refuse, or run."
+    )
+    timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+
+
 class AdminConfig(_Strict):
     """The operator page at /admin: off unless a group is named; its members log in as for MCP."""
 
@@ -412,6 +427,9 @@ class PortalConfig(_Strict):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     tracing: TracingConfig = Field(default_factory=TracingConfig)
     admin: AdminConfig = Field(default_factory=AdminConfig)
+    approve: ApprovalConfig | None = Field(
+        default=None, description="Human approval of destructive calls, by elicitation (docs/protocol.md)."
+    )
     log_probes: bool = Field(
         default=False, description="Write access-log lines for /metrics and /healthz (noise: off)."
     )

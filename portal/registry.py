@@ -291,6 +291,8 @@ class Registry:
         self._stack = AsyncExitStack()
         self.version = 0
         self._listeners: list[Listener] = []
+        # Asked before every call: None to let it run, or why not (portal/approvals.py sets it).
+        self.gate: Callable[[str, types.Tool, dict[str, Any]], Awaitable[str | None]] | None = None
 
     def _bump(self) -> None:
         self.version += 1
@@ -415,6 +417,13 @@ class Registry:
         if upstream.client is None:
             reason = upstream.error or upstream.state
             raise UpstreamError(f"server {namespace!r} is unavailable ({reason})")
+        listed = next((t for t in upstream.tools if t.name == tool), None)
+        if self.gate is not None and listed is not None:
+            refusal = await self.gate(namespace, listed, dict(arguments))
+            if refusal is not None:  # not run: a tool error the model can read
+                return types.CallToolResult(
+                    content=[types.TextContent(type="text", text=refusal)], is_error=True
+                )
         sink, key, ok = current_sink(), object(), False
         if sink is not None:
             upstream.sinks[id(key)] = sink

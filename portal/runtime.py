@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from portal.approvals import Approvals
 from portal.audit import AuditLog
 from portal.audit_export import build_sink
 from portal.auth import Principal
@@ -45,6 +46,7 @@ class PortalRuntime:
     def create(cls, config: PortalConfig) -> PortalRuntime:
         """Build the parts; upstream servers connect only when ``registry`` is entered."""
         registry = Registry(config.servers)
+        registry.gate = Approvals(config.approve).refusal  # human approval of destructive calls
         catalog = Catalog(lambda: (registry.version, registry.tools()))
         metrics = PortalMetrics()
         store = store_for(config)
