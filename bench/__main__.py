@@ -18,6 +18,7 @@ from bench.common import Section
 from bench.context import run_context
 from bench.e2e import run_e2e
 from bench.load import run_load
+from bench.protocol import run_protocol
 from bench.sandbox_startup import run_sandbox
 from bench.search import run_search
 from bench.shapes import run_shapes
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         ("tasks", lambda: run_tasks(args.quick)),
         ("load", lambda: run_load(args.quick)),
         ("shapes", lambda: run_shapes(gitlab, ROOT / "tests" / "search_queries.jsonl")),
+        ("protocol", lambda: run_protocol(args.quick)),
     ]
     sections: list[Section] = []
     for name, step in steps:
