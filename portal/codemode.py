@@ -29,6 +29,7 @@ from portal.observed_shapes import observer_for
 from portal.permissions import Permissions
 from portal.ratelimit import Admission, LocalAdmission, RateLimited
 from portal.registry import Registry
+from portal.resource_reader import RESOURCES_NAMESPACE, ResourceReader, ResourcesBridge
 from portal.search_answer import MAX_FULL_DETAIL, brief_answer, full_contract
 from portal.search_feedback import SearchFeedback
 
@@ -172,6 +173,8 @@ class CodeMode:
             config.executions.per_minute, config.executions.in_flight
         )
         self.kept_results = KeptResults()
+        # resources.read(uri=...) in the sandbox (portal/resource_reader.py); set by portal/mcp_server.py
+        self.resource_reader: ResourceReader | None = None
         self.feedback = SearchFeedback()  # learning from use: portal/search_feedback.py
 
     def may_use(self, principal: Principal | None, entry: CatalogEntry) -> bool:
@@ -227,7 +230,10 @@ class CodeMode:
         user_id = self.user_id(principal)
         started_at = datetime.now(UTC)
         registry_bridge = RegistryBridge(self._registry, self._catalog, principal, user_id, self.may_use)
-        bridge = ResultsBridge(registry_bridge, self.kept_results, user_id)
+        inner: sandbox.ToolBridge = registry_bridge
+        if self.resource_reader is not None:
+            inner = ResourcesBridge(registry_bridge, self.resource_reader, principal)
+        bridge = ResultsBridge(inner, self.kept_results, user_id)
         result: sandbox.ExecutionResult | None = None
         text = portal_error_answer(self._config.result_max_bytes)
         try:
@@ -261,6 +267,9 @@ class CodeMode:
         bridge: ResultsBridge,
         tools: dict[str, list[str]],
     ) -> sandbox.ExecutionResult:
+        registry = self._registry
+        if self.resource_reader is not None and (registry.resources() or registry.resource_templates()):
+            tools = {**tools, RESOURCES_NAMESPACE: ["read"]}
         if self.kept_results.has_any(user_id):
             tools = {**tools, RESULTS_NAMESPACE: ["get"]}
         try:

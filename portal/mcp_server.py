@@ -205,6 +205,7 @@ def build_mcp_server(
     """``tool_prefixes``: namespace -> direct-mode prefix (`ServerConfig.direct_prefix`); default ``ns_``."""
     prefixes = dict(tool_prefixes or {})
     federation = Federation(registry, prefixes, codemode.permissions)
+    codemode.resource_reader = federation.read  # resources.read(uri=...) in the sandbox
     clients = ConnectedClients(registry, federation)
     handlers = _Handlers(codemode_enabled, registry, catalog, codemode, prefixes, clients)
     protocol = ProtocolHandlers(federation, clients)

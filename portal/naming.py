@@ -76,6 +76,7 @@ RESERVED_NAMESPACES: Final = frozenset(
     | set(policy.EXCLUDED_BUILTINS)
     | {name.partition(".")[0] for name in policy.ALLOWED_MODULES}
     | {"portal", "print", "printed"}  # the product itself; RestrictedPython's print names
+    | {"results", "resources"}  # pseudo-namespaces the portal answers (kept_results.py, resource_reader.py)
 )
 
 # Attributes the sandbox refuses to read on any object (`sandbox.guards`, RestrictedPython).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -180,3 +181,33 @@ async def test_upstream_list_changes_and_updates_of_subscribed_resources_reach_c
         await heard.wait_for("notifications/resources/updated", "notifications/tools/list_changed")
     updated = [m for m in heard.messages if getattr(m, "method", "") == "notifications/resources/updated"]
     assert [str(m.params.uri) for m in updated] == ["test://watched-resource"]
+
+
+async def test_code_in_the_sandbox_reads_a_resource_it_may_read_and_not_one_it_may_not(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "text = resources.read(uri='a+test://static-text')\n"
+        "try:\n    resources.read(uri='b+test://static-text')\n"
+        "except ToolError as error:\n    refused = str(error)\n"
+        "[text, refused]"
+    )
+    rules = [{"groups": ["team-a"], "tools": ["a.*"]}]
+    servers = [fixture("a"), fixture("b")]
+    async with portal_client(tmp_path, servers, codemode=True, permissions=rules) as (client, _, _):
+        with signed_in("user-1", "team-a"):
+            result = await client.call_tool("portal_codemode_execute", {"code": code})
+    answer = json.loads(result.content[0].text)  # type: ignore[union-attr]
+    assert answer["ok"] is True, answer
+    text, refused = answer["value"]
+    assert text == "This is the content of the static text resource."
+    assert (
+        refused == "resources.read('b+test://static-text') failed: Resource not found: b+test://static-text"
+    )
+
+
+def test_resources_and_results_are_reserved_namespaces() -> None:
+    from portal.naming import namespace_problem
+
+    assert namespace_problem("resources") is not None
+    assert namespace_problem("results") is not None
