@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -24,11 +25,22 @@ import mcp_types as types
 from portal.config import ApprovalConfig
 from portal.relay import current_sink
 
-__all__ = ["APPROVE", "DENY", "Approvals"]
+__all__ = ["APPROVE", "DENY", "Approvals", "start_collecting"]
 
 logger = logging.getLogger(__name__)
 APPROVE, DENY = "Approve", "Deny"
 _SUMMARY_CHARS = 300
+# The decisions of one execution, for its audit record (portal/codemode.py); None outside one.
+_decisions: ContextVar[list[dict[str, str]] | None] = ContextVar("portal_approvals", default=None)
+
+
+def start_collecting() -> list[dict[str, str]]:
+    """From now on in this context (and the tasks it starts), decisions go into the list returned."""
+    decisions: list[dict[str, str]] = []
+    _decisions.set(decisions)
+    return decisions
+
+
 _SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"decision": {"type": "string", "title": "Decision", "enum": [APPROVE, DENY]}},
@@ -71,6 +83,9 @@ class Approvals:
         name = f"{namespace}.{tool.name}"
         decision, reason = await self._ask(name, arguments)
         logger.info("approval of %s: %s", name, decision)
+        collected = _decisions.get()
+        if collected is not None:
+            collected.append({"tool": name, "decision": decision})
         return reason
 
     async def _ask(self, name: str, arguments: dict[str, Any]) -> tuple[str, str | None]:

@@ -65,7 +65,13 @@ class AuditLog:
         self._sink = sink
 
     async def record(
-        self, user_id: str, started_at: datetime, code: str, result: sandbox.ExecutionResult, result_size: int
+        self,
+        user_id: str,
+        started_at: datetime,
+        code: str,
+        result: sandbox.ExecutionResult,
+        result_size: int,
+        approvals: list[dict[str, str]] | None = None,
     ) -> int:
         """Write one execution and its tool calls in one transaction; returns the record id."""
         outcome = storable("ok" if result.ok else (result.error.type if result.error else "error"))[
@@ -82,6 +88,7 @@ class AuditLog:
             outcome=outcome,
             limit_hit=outcome if outcome in LIMIT_ERRORS else None,
             result_size=result_size,
+            approvals=[dict(a) for a in approvals] if approvals else None,
             tool_calls=[
                 ToolCallRecordRow(
                     seq=i, name=storable(c.name)[:_MAX_NAME], duration_ms=round(c.duration_ms, 3), ok=c.ok
@@ -131,6 +138,7 @@ def _as_dict(row: ExecutionRecord) -> dict[str, Any]:
         "limit_hit": row.limit_hit,
         "result_size": row.result_size,
         "tool_calls": [{"name": c.name, "duration_ms": c.duration_ms, "ok": c.ok} for c in row.tool_calls],
+        "approvals": list(row.approvals or []),
     }
 
 

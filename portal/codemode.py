@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 
 import sandbox
+from portal.approvals import start_collecting
 from portal.audit import AuditLog
 from portal.auth import Principal
 from portal.bridge import RegistryBridge
@@ -236,6 +237,7 @@ class CodeMode:
         bridge = ResultsBridge(inner, self.kept_results, user_id)
         result: sandbox.ExecutionResult | None = None
         text = portal_error_answer(self._config.result_max_bytes)
+        decisions = start_collecting()  # human approvals asked during the run, for the audit record
         try:
             result = await self._run(code, principal, user_id, bridge, registry_bridge.tool_names())
             text = format_execution(
@@ -252,7 +254,7 @@ class CodeMode:
         finally:
             outcome = result or _portal_failure(bridge.calls())  # a cancelled run is audited too
             with anyio.CancelScope(shield=True):  # so the audit write itself is not cancelled
-                audited = await self._finish(user_id, started_at, code, outcome, text)
+                audited = await self._finish(user_id, started_at, code, outcome, text, decisions)
         if not audited:  # never answer ok for an execution the audit trail does not hold
             result = _portal_failure(result.tool_calls)
             text = portal_error_answer(self._config.result_max_bytes)
@@ -282,7 +284,13 @@ class CodeMode:
             )
 
     async def _finish(
-        self, user_id: str, started_at: datetime, code: str, result: sandbox.ExecutionResult, text: str
+        self,
+        user_id: str,
+        started_at: datetime,
+        code: str,
+        result: sandbox.ExecutionResult,
+        text: str,
+        approvals: list[dict[str, str]] | None = None,
     ) -> bool:
         """Metrics and the audit record; False when the record could not be written (logged)."""
         try:
@@ -290,7 +298,7 @@ class CodeMode:
         except Exception:
             logger.exception("recording execution metrics failed")
         try:
-            await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")))
+            await self._audit.record(user_id, started_at, code, result, len(text.encode("utf-8")), approvals)
         except Exception:
             logger.exception("writing the audit record failed for user %s", user_id)
             return False

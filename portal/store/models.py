@@ -62,6 +62,8 @@ class ExecutionRecord(Base):
     outcome: Mapped[str] = mapped_column(String(64))  # "ok" or the error type
     limit_hit: Mapped[str | None] = mapped_column(String(64), nullable=True)
     result_size: Mapped[int] = mapped_column(Integer)
+    # Human approvals asked during the run (portal/approvals.py): [{"tool", "decision"}], None if none.
+    approvals: Mapped[list | None] = mapped_column(JSON, nullable=True)
     tool_calls: Mapped[list[ToolCallRecordRow]] = relationship(
         back_populates="execution", cascade="all, delete-orphan", order_by="ToolCallRecordRow.seq"
     )

@@ -73,7 +73,9 @@ async def test_a_denied_call_does_not_run_and_the_model_reads_why(tmp_path: Path
 async def test_in_code_mode_each_inner_call_is_asked_about_and_a_denial_is_a_tool_error(
     tmp_path: Path,
 ) -> None:
-    code = "try:\n    fixture.test_simple_text()\nexcept ToolError as error:\n    message = str(error)\nmessage"
+    code = (
+        "try:\n    fixture.test_simple_text()\nexcept ToolError as error:\n    message = str(error)\nmessage"
+    )
     async with client_of(tmp_path, codemode=True, answer="Deny") as (client, asked):
         result = await client.call_tool("portal_codemode_execute", {"code": code})
     answer = json.loads(text(result))
@@ -97,3 +99,22 @@ async def test_by_default_tools_annotated_read_only_are_not_asked_about_and_the_
         await client.call_tool("test_structured_output", {"a": 1, "b": 2})  # readOnlyHint: true
         await client.call_tool("test_simple_text", {})  # no annotations: destructive by MCP's default
     assert [params.message for params in asked] == ["Allow fixture.test_simple_text to run with {}?"]
+
+
+async def test_the_decisions_of_an_execution_are_in_its_audit_record(tmp_path: Path) -> None:
+    from portal.audit import AuditQuery
+
+    code = (
+        "try:\n    fixture.test_simple_text()\nexcept ToolError:\n    pass\nfixture.test_image_content()\n1"
+    )
+    config = PortalConfig.model_validate(
+        {"codemode": True, "state_dir": str(tmp_path), "servers": [FIXTURE], "approve": APPROVE_SIMPLE_TEXT}
+    )
+    async with open_runtime(config) as runtime:
+        await runtime.codemode.execute(code, None)  # no client to ask (the CLI): refused
+        records = runtime.audit.query(AuditQuery())
+    assert records[0]["approvals"] == [{"tool": "fixture.test_simple_text", "decision": "refused"}]
+    assert [c["name"] for c in records[0]["tool_calls"]] == [
+        "fixture.test_simple_text",
+        "fixture.test_image_content",
+    ]
