@@ -9,7 +9,8 @@ logs is set to the lowest level any connection asked for, and the portal
 filters per connection (portal/mcp_server.py's call sink).
 
 Stateless (2026-07-28) exchanges have no standing stream: the SDK drops what is
-sent to them, which is that revision's rule (docs/protocol.md).
+sent to them. Those clients hear the same events on a ``subscriptions/listen``
+stream instead: every event is also published on `bus` (portal/protocol_handlers.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from typing import Any
 
 import mcp_types as types
 from mcp.server.connection import Connection
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    PromptsListChanged,
+    ResourcesListChanged,
+    ResourceUpdated,
+    ServerEvent,
+    ToolsListChanged,
+)
 
 from portal.federation import Federation, Route
 from portal.registry import Registry, RegistryEvent, UpstreamError
@@ -47,6 +56,7 @@ class ConnectedClients:
         self._levels: weakref.WeakKeyDictionary[Connection, types.LoggingLevel] = weakref.WeakKeyDictionary()
         self._subscribers: dict[Route, weakref.WeakSet[Connection]] = {}
         self._upstream_level: types.LoggingLevel | None = None
+        self.bus = InMemorySubscriptionBus()  # what subscriptions/listen streams hear (2026-07-28)
         registry.add_listener(self.relay)
 
     def remember(self, ctx: Any) -> Connection | None:
@@ -117,11 +127,12 @@ class ConnectedClients:
         if event.kind == "updated":
             await self._relay_update(Route(event.namespace, event.uri))
             return
-        send = {
-            "tools": Connection.send_tool_list_changed,
-            "resources": Connection.send_resource_list_changed,
-            "prompts": Connection.send_prompt_list_changed,
+        send, published = {
+            "tools": (Connection.send_tool_list_changed, ToolsListChanged()),
+            "resources": (Connection.send_resource_list_changed, ResourcesListChanged()),
+            "prompts": (Connection.send_prompt_list_changed, PromptsListChanged()),
         }[event.kind]
+        await self.bus.publish(published)  # type: ignore[arg-type]
         for connection in list(self._connections):
             await send(connection)
 
@@ -131,5 +142,7 @@ class ConnectedClients:
         if exposed is None:  # made from a template, or namespaced because of a clash
             exposed = route.original if names.route_uri(route.original, set()) == route else None
         exposed = exposed or f"{route.namespace}+{route.original}"
+        update: ServerEvent = ResourceUpdated(uri=exposed)
+        await self.bus.publish(update)  # a listen stream gets it only if it named this URI
         for connection in list(self._subscribers.get(route, ())):
             await connection.send_resource_updated(exposed)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import mcp_types as types
+from mcp.server.subscriptions import ListenHandler
 
 from portal.auth import current_principal
 from portal.federation import Federation
@@ -24,6 +26,7 @@ class ProtocolHandlers:
     def __init__(self, federation: Federation, clients: ConnectedClients) -> None:
         self.federation = federation
         self.clients = clients
+        self._listen = ListenHandler(clients.bus)
 
     async def list_resources(
         self, ctx: Any, params: types.PaginatedRequestParams | None
@@ -74,6 +77,21 @@ class ProtocolHandlers:
         await self.clients.set_level(ctx, params.level)
         return types.EmptyResult()
 
+    async def listen(
+        self, ctx: Any, params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        """A 2026-07-28 change stream; the resources it names must be readable by the caller."""
+        uris = params.notifications.resource_subscriptions or []
+        routes = [self.federation.resource_route(current_principal(), str(uri)) for uri in uris]
+        for route in routes:
+            await self.clients.subscribe(ctx, route)
+        try:
+            return await self._listen(ctx, params)
+        finally:
+            with anyio.CancelScope(shield=True):  # the stream ends by the client going away
+                for route in routes:
+                    await self.clients.unsubscribe(ctx, route)
+
     def handlers(self) -> dict[str, Any]:
         """The low-level ``Server``'s keyword arguments for these handlers."""
         return {
@@ -86,4 +104,5 @@ class ProtocolHandlers:
             "on_get_prompt": self.get_prompt,
             "on_completion": self.complete,
             "on_set_logging_level": self.set_logging_level,
+            "on_subscriptions_listen": self.listen,
         }

@@ -211,3 +211,46 @@ def test_resources_and_results_are_reserved_namespaces() -> None:
 
     assert namespace_problem("resources") is not None
     assert namespace_problem("results") is not None
+
+
+async def test_a_stateless_era_client_hears_list_changes_and_updates_on_its_listen_stream(
+    tmp_path: Path,
+) -> None:
+    from mcp.shared.subscriptions import ResourceUpdated, ToolsListChanged
+
+    config = PortalConfig.model_validate(
+        {"codemode": False, "state_dir": str(tmp_path), "servers": [fixture("fixture", tool_prefix="")]}
+    )
+    async with open_runtime(config) as runtime:
+        server = build_mcp_server(False, runtime.registry, runtime.catalog, runtime.codemode, {"fixture": ""})
+        async with Client(server) as client:  # default negotiation: 2026-07-28, no standing stream
+            assert client.protocol_version == "2026-07-28"
+            watched = "test://watched-resource"
+            async with client.listen(tools_list_changed=True, resource_subscriptions=[watched]) as stream:
+                await client.call_tool("test_notify_changes", {})
+                heard: list[object] = []
+                with anyio.fail_after(10):
+                    async for event in stream:
+                        heard.append(event)
+                        if {type(e) for e in heard} >= {ResourceUpdated, ToolsListChanged}:
+                            break
+    assert ResourceUpdated(uri=watched) in heard
+
+
+async def test_a_listen_stream_cannot_name_a_resource_the_caller_may_not_read(tmp_path: Path) -> None:
+    rules = [{"groups": ["team-a"], "tools": ["a.*"]}]
+    config = PortalConfig.model_validate(
+        {
+            "codemode": False,
+            "state_dir": str(tmp_path),
+            "servers": [fixture("a"), fixture("b")],
+            "permissions": rules,
+        }
+    )
+    async with open_runtime(config) as runtime:
+        server = build_mcp_server(False, runtime.registry, runtime.catalog, runtime.codemode)
+        async with Client(server) as client:
+            with signed_in("user-1", "team-a"), pytest.raises(MCPError) as refused:
+                async with client.listen(resource_subscriptions=["b+test://watched-resource"]):
+                    pass
+    assert refused.value.error.code == -32002
