@@ -112,19 +112,15 @@ def _limits() -> str:
 
 
 async def _demo_tools() -> list[UpstreamTool]:
+    """Every demo server's tools, listed through the portal's registry against the demo's fakes."""
     import tempfile
 
-    import yaml
-
-    from portal.config import demo_config_path, load_config
+    from demo.backends import demo_config
+    from portal.config import PortalConfig
     from portal.runtime import open_runtime
 
-    with tempfile.TemporaryDirectory(prefix="bench-shapes-") as tmp:
-        config = yaml.safe_load(demo_config_path().read_text())
-        config["state_dir"] = str(Path(tmp) / "state")
-        path = Path(tmp) / "portal.yaml"
-        path.write_text(yaml.safe_dump(config))
-        async with open_runtime(load_config(path)) as runtime:
+    with tempfile.TemporaryDirectory(prefix="bench-shapes-") as tmp, demo_config(state_dir=tmp) as config:
+        async with open_runtime(PortalConfig.model_validate(config)) as runtime:
             return runtime.registry.tools()
 
 
