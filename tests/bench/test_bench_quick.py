@@ -19,6 +19,7 @@ SECTIONS = (
     "## 5. Task cost in model tokens",
     "## 6. Load: concurrent sessions against one portal",
     "## 7. Search answers with result shapes",
+    "## 8. Direct-mode overhead against the upstream itself",
 )
 
 
