@@ -106,3 +106,31 @@ async def test_a_cancelled_execute_ends_cancels_its_upstream_call_and_is_audited
     assert counted == 1
     assert len(cancelled) == 1, [(r["outcome"], r["tool_calls"]) for r in records]
     assert [c["name"] for c in cancelled[0]["tool_calls"]] == ["fixture.test_slow"]
+
+
+async def test_an_upstream_log_line_is_dropped_when_calls_of_two_callers_are_in_flight(
+    tmp_path: Path,
+) -> None:
+    """Whose it is cannot be known then; one user's log line must never reach another (portal/relay.py)."""
+    from portal.config import ServerConfig
+    from portal.registry import Registry
+
+    heard: dict[str, list[str]] = {"ann": [], "bob": []}
+
+    class Sink:
+        def __init__(self, who: str) -> None:
+            self.who = who
+
+        async def log(self, namespace: str, params: types.LoggingMessageNotificationParams) -> None:
+            heard[self.who].append(str(params.data))
+
+    registry = Registry([ServerConfig.model_validate(FIXTURE)])
+    upstream = registry._upstreams["fixture"]  # the per-call bookkeeping under test
+    line = types.LoggingMessageNotification(
+        params=types.LoggingMessageNotificationParams(level="info", data="x")
+    )
+    upstream.sinks = {1: Sink("ann")}  # type: ignore[dict-item]
+    await upstream._on_message(line)
+    upstream.sinks = {1: Sink("ann"), 2: Sink("bob")}  # type: ignore[dict-item]
+    await upstream._on_message(line)
+    assert heard == {"ann": ["x"], "bob": []}
