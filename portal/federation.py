@@ -33,6 +33,7 @@ from mcp.shared.exceptions import MCPError
 from portal.auth import Principal
 from portal.permissions import Permissions
 from portal.registry import Registry, UpstreamError
+from portal.tool_errors import clean_error_text
 
 __all__ = ["NAMESPACE_SEPARATOR", "RESOURCE_NOT_FOUND", "FederatedNames", "Federation", "Route"]
 
@@ -230,5 +231,7 @@ class Federation:
     async def _upstream(self, namespace: str, send: Any) -> Any:
         try:
             return await self._registry.request(namespace, send)
+        except MCPError as exc:  # the upstream's own error: its code, its text without URLs or ports
+            raise MCPError(exc.error.code, clean_error_text(exc.error.message)) from None
         except UpstreamError as exc:
-            raise MCPError(types.INTERNAL_ERROR, str(exc)) from None
+            raise MCPError(types.INTERNAL_ERROR, clean_error_text(str(exc))) from None

@@ -254,3 +254,11 @@ async def test_a_listen_stream_cannot_name_a_resource_the_caller_may_not_read(tm
                 async with client.listen(resource_subscriptions=["b+test://watched-resource"]):
                     pass
     assert refused.value.error.code == -32002
+
+
+async def test_an_upstream_error_keeps_its_code_but_not_the_addresses_in_its_text(tmp_path: Path) -> None:
+    async with portal_client(tmp_path, [fixture("a"), fixture("b")]) as (client, _, _):
+        with pytest.raises(MCPError) as refused:
+            await client.read_resource("a+http://10.0.0.5:8080/internal")
+    assert refused.value.error.code == -32002
+    assert "10.0.0.5" not in refused.value.error.message and "8080" not in refused.value.error.message
