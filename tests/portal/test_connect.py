@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 from typer.testing import CliRunner
 
 from portal.cli import app
@@ -164,3 +169,47 @@ def test_mcp_remote_cannot_be_written_and_an_unknown_client_is_refused(
 def test_a_server_name_with_odd_characters_is_refused(home: Path, portal_config: Path) -> None:
     code, output = _connect(home, portal_config, "cursor", "--name", "../x")
     assert code == 2 and "--name may hold letters" in output
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> Iterator[str]:
+    """A portal's discovery documents served on 127.0.0.1 (uvicorn in a thread); yields its base URL.
+
+    The socket listens before uvicorn starts, so a request made at once waits in its backlog.
+    """
+    from portal.config import PortalConfig
+    from portal.discovery import discovery_routes
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    config = PortalConfig(public_url="https://remote.example", state_dir=tmp_path / "state")
+    app = Starlette(routes=discovery_routes(config))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_connect_from_a_running_portal_uses_the_mcp_url_it_publishes(
+    home: Path, portal_config: Path, published: str
+) -> None:
+    code, output = _connect(home, portal_config, "cursor", "--write", "--from", published)
+    assert code == 0, output
+    written = json.loads((home / ".cursor" / "mcp.json").read_text())
+    assert written == {"mcpServers": {"portal": {"url": "https://remote.example/mcp"}}}
+
+
+def test_connect_from_an_address_that_publishes_nothing_says_so(home: Path, portal_config: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    code, output = _connect(home, portal_config, "cursor", "--from", f"http://127.0.0.1:{port}")
+    assert code == 2
+    assert f"cannot read http://127.0.0.1:{port}/.well-known/mcp-portal" in output
+    assert "Traceback" not in output

@@ -48,11 +48,13 @@ def _config(tmp_path: Path) -> PortalConfig:
     return PortalConfig.model_validate({"state_dir": str(tmp_path), "servers": [ECHO]})
 
 
-async def _execute(tmp_path: Path, code: str) -> tuple[types.CallToolResult, str]:
+async def _execute(
+    tmp_path: Path, code: str, meta: dict[str, str] | None = None
+) -> tuple[types.CallToolResult, str]:
     async with open_runtime(_config(tmp_path)) as runtime:
         server = build_mcp_server(True, runtime.registry, runtime.catalog, runtime.codemode)
         async with Client(server) as client:
-            result = await client.call_tool("portal_codemode_execute", {"code": code})
+            result = await client.call_tool("portal_codemode_execute", {"code": code}, meta=meta)  # type: ignore[arg-type]
         return result, runtime.codemode.user_id(None)
 
 
@@ -124,6 +126,19 @@ async def test_each_upstream_call_carries_the_traceparent_of_its_own_span_in_met
     ]
     assert all(call.context.trace_flags.sampled for call in calls)
     assert [meta[USER_META_KEY] for meta in seen] == [user_id] * 3  # the id still goes alongside
+
+
+async def test_a_clients_traceparent_makes_the_execute_span_its_child(
+    tmp_path: Path, spans: InMemorySpanExporter
+) -> None:
+    trace_id, parent_id = 0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7
+    traceparent = f"00-{trace_id:032x}-{parent_id:016x}-01"
+    await _execute(tmp_path, "echo.whoami()", meta={"traceparent": traceparent})
+    execute, calls = _by_name(spans)
+    assert execute.context.trace_id == trace_id
+    assert execute.parent is not None and execute.parent.span_id == parent_id
+    assert execute.parent.is_remote is True
+    assert [call.context.trace_id for call in calls] == [trace_id]
 
 
 async def test_an_execution_that_fails_marks_its_span_as_an_error_with_the_error_type(
