@@ -138,8 +138,8 @@ def servers(workspace: Path, everything_over_http: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def portal(workspace: Path, servers: list[dict]) -> Iterator[RunningPortal]:
-    (workspace / "portal").mkdir()
-    with running_portal(workspace / "portal", {"servers": servers}) as running:
+    (workspace / "served").mkdir()
+    with running_portal(workspace / "served", {"servers": servers}) as running:
         yield running
 
 
