@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     ) as config:
         missing = unservable(demo_names())
         listed = [*config["servers"], *(_disabled(name, why) for name, why in missing.items())]
-        write_config(path, {**config, "servers": listed})
+        # The operator page for the demo's development users (docs/operators.md): /admin on a laptop.
+        write_config(path, {**config, "servers": listed, "admin": {"group": "developers"}})
         for server in config["servers"]:
             print(f"demo: {server['namespace']} -> {server['transport']['settings']['url']}", file=sys.stderr)
         try:
