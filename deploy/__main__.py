@@ -23,7 +23,9 @@ def up(folder: Path, replicas: int, port: int) -> int:
     if (folder / "cluster.json").exists():
         print(f"error: {folder}/cluster.json exists: run `make cluster-down` first", file=sys.stderr)
         return 2
-    shutil.rmtree(folder, ignore_errors=True)  # a previous cluster's leftovers: it is throwaway
+    for leftover in ("postgres", "logs", "nginx", "state"):  # a previous cluster's: it is throwaway
+        shutil.rmtree(folder / leftover, ignore_errors=True)
+    (folder / "portal.yaml").unlink(missing_ok=True)
     cluster = Cluster(ClusterSpec(folder=folder, replicas=replicas, port=port))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

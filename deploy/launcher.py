@@ -134,6 +134,8 @@ class Cluster:
         return servers
 
     def start_replica(self, replica: Replica, wait: bool = True) -> None:
+        if replica.process is not None and replica.process.poll() is None:
+            return  # still running: a second one could not bind the port, and would orphan the first
         env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
         env["PORTAL_REPLICA_ID"] = replica.name
         log = (self.folder / "logs" / f"{replica.name}.log").open("ab")
