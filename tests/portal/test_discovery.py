@@ -140,7 +140,8 @@ def test_opencode_accepts_the_config_file_portal_connect_writes(tmp_path: Path) 
 
     home = tmp_path / "home"
     (home / ".config" / "opencode").mkdir(parents=True)
-    (home / ".config" / "opencode" / "opencode.json").write_text(json.dumps({"username": "ann", "autoupdate": False}))
+    theirs = {"username": "ann", "autoupdate": False}
+    (home / ".config" / "opencode" / "opencode.json").write_text(json.dumps(theirs))
     config_file = tmp_path / "portal.yaml"
     config_file.write_text(f"public_url: {BASE}\nstate_dir: {tmp_path / 'state'}\n")
     done = CliRunner().invoke(
