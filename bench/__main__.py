@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         ("protocol", lambda: run_protocol(args.quick)),
     ]
     sections: list[Section] = []
-    for name, step in steps:
+    for number, (name, step) in enumerate(steps, start=1):
+        print(f"bench {number}/{len(steps)} {name}: running", file=sys.stderr, flush=True)
         step_started = time.perf_counter()
         section = step()
         sections.append(section)
