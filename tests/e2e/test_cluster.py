@@ -171,7 +171,9 @@ async def test_killing_a_replica_under_load_loses_no_audit_record(cluster: Clust
     check = await anyio.to_thread.run_sync(audit_check, cluster.postgres.url, tally.ok_codes, since)
     assert (check.holds, check.missing, check.duplicated) == (True, 0, 0)
     assert len(tally.ok_codes) > 20
-    assert tally.error_count <= 2 * len(tokens)  # at most the request in flight and the 404 of each session
+    # The rate test wants a low per-minute limit: a fast machine reaches it here, and that is no failure.
+    failures = tally.error_count - tally.errors["answered not ok: RateLimited"]
+    assert failures <= 2 * len(tokens)  # at most the request in flight and the 404 of each session
 
 
 async def test_sigterm_answers_the_execute_in_flight_and_then_the_replica_stops(cluster: Cluster) -> None:
