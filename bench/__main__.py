@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from bench.sandbox_startup import run_sandbox
 from bench.search import run_search
 from bench.shapes import run_shapes
 from bench.tasks import run_tasks
-from portal.config import demo_config_path, load_config
+from demo.backends import demo_servers
+from portal.config import PortalConfig
 from portal.registry import UpstreamTool
 from portal.runtime import open_runtime
 
@@ -72,8 +74,10 @@ two things measured side by side in the same run.
 
 async def _gitlab_tools() -> list[UpstreamTool]:
     """The demo GitLab server's tools, listed through the portal's registry."""
-    async with open_runtime(load_config(demo_config_path())) as runtime:
-        return runtime.registry.tools()
+    with tempfile.TemporaryDirectory(prefix="bench-gitlab-") as tmp, demo_servers("gitlab") as servers:
+        config = PortalConfig.model_validate({"state_dir": tmp, "servers": servers})
+        async with open_runtime(config) as runtime:
+            return runtime.registry.tools()
 
 
 def main(argv: list[str] | None = None) -> int:

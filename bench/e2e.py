@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager, ExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
-import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from bench.common import Section, fmt_ms, percentile, ratio, time_async, time_sync
 from bench.served import ServedPortal, served_portal
-from portal.config import demo_config_path
+from demo.backends import demo_config
 
 __all__ = ["run_e2e"]
 
@@ -73,13 +72,16 @@ PROGRAMS = [
 ]  # fmt: skip
 
 
-def _portal_process(workdir: Path, codemode: bool) -> AbstractContextManager[ServedPortal]:
-    """``portal serve`` on the demo config, in Code Mode or direct mode."""
-    config = yaml.safe_load(demo_config_path().read_text())
-    config["codemode"] = codemode
+@contextmanager
+def _portal_process(workdir: Path, codemode: bool) -> Iterator[ServedPortal]:
+    """``portal serve`` on the demo config (fakes started for it), in Code Mode or direct mode."""
     # One user runs every program back to back: lift the per-user admission limits for this measurement.
-    config["executions"] = {"per_minute": None, "in_flight": None}
-    return served_portal(workdir, config)
+    limits = {"per_minute": None, "in_flight": None}
+    with (
+        demo_config(codemode=codemode, executions=limits) as config,
+        served_portal(workdir, config) as served,
+    ):
+        yield served
 
 
 @asynccontextmanager
@@ -131,7 +133,7 @@ def _upstream_call_ms(runs: int, no_nagle: bool) -> float:
     """
     from http.server import BaseHTTPRequestHandler
 
-    from servers.gitlab import fake
+    from demo.gitlab import fake
     from servers.gitlab.client import GitLabClient
     from servers.gitlab.settings import Settings
 
@@ -191,7 +193,7 @@ Both columns are dominated by the upstream itself: back to back on a kept-alive 
 {fmt_ms(upstream)} at p50. That is not the fake's work but TCP: the fake (stdlib
 `BaseHTTPRequestHandler`) writes headers and body in separate small writes, and Nagle's algorithm
 against the client's delayed ACK holds the body back. Measured in this run with the handler's
-`disable_nagle_algorithm` set (a what-if inside the bench process, not in servers/_fakes.py), the same
+`disable_nagle_algorithm` set (a what-if inside the bench process, not in demo/_fakes.py), the same
 call takes {fmt_ms(upstream_fixed)}. Until the fake sets it, read the per-call figures above as
 inflated by the fake, not by the portal. Net of that upstream time, the portal adds
 {_net(per_call - upstream)} per call made inside code and {_net(per_direct - upstream)} per direct

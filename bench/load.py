@@ -17,7 +17,8 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,15 +29,12 @@ from mcp.client.streamable_http import streamable_http_client
 
 from bench.common import Section, fmt_ms, percentile
 from bench.served import ServedPortal, served_portal
+from demo.backends import demo_servers
 
 __all__ = ["run_load"]
 
 STARTUP_SECONDS = 60
 SAMPLE_SECONDS = 0.02
-SERVERS = [
-    {"namespace": name, "transport": {"type": "module", "module": f"servers.{name}", "demo_backend": True}}
-    for name in ("gitlab", "jira")
-]
 PROGRAM = """\
 p = gitlab.get_project(project="infra/api")
 i = jira.get_issue(key="OPS-31")
@@ -47,9 +45,11 @@ i = jira.get_issue(key="OPS-31")
 # --- the portal process -------------------------------------------------------------------------
 
 
-def _portal(workdir: Path) -> AbstractContextManager[ServedPortal]:
-    """``portal serve`` on a GitLab + Jira config, to start fast."""
-    return served_portal(workdir, {"servers": SERVERS})
+@contextmanager
+def _portal(workdir: Path) -> Iterator[ServedPortal]:
+    """``portal serve`` on a GitLab + Jira config (their fakes started for it), to start fast."""
+    with demo_servers("gitlab", "jira") as servers, served_portal(workdir, {"servers": servers}) as served:
+        yield served
 
 
 def _audit_count(config_path: Path) -> int:

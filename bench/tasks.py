@@ -23,7 +23,8 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from mcp import Client
 
 from bench.common import Section
 from bench.tokens import count_tokens, tools_list_json
-from portal.config import demo_config_path, load_config
+from demo.backends import demo_config
+from portal.config import load_config
 from portal.mcp_server import build_mcp_server
 from portal.runtime import open_runtime
 
@@ -376,17 +378,17 @@ TASKS: list[Task] = [
 # --- running -----------------------------------------------------------------------------------
 
 
-def _config(workdir: Path, scrape_target: str) -> Path:
-    """The demo config with a temporary state folder; Prometheus also scrapes a dead address."""
-    config = yaml.safe_load(demo_config_path().read_text())
-    config["state_dir"] = str(workdir / "state")
-    for server in config["servers"]:
-        if server["namespace"] == "prometheus":
-            args = server["transport"].setdefault("demo_backend_args", {})
-            args.update(scrape_targets=[scrape_target], job_name=PROMETHEUS_JOB, wait_for_scrape=False)
-    path = workdir / "portal.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+@contextmanager
+def _config(workdir: Path, scrape_target: str) -> Iterator[Path]:
+    """The demo config (its fakes started for the block) with a temporary state folder.
+
+    Prometheus also scrapes a dead address.
+    """
+    scrape = {"scrape_targets": [scrape_target], "job_name": PROMETHEUS_JOB, "wait_for_scrape": False}
+    with demo_config(options={"prometheus": scrape}, state_dir=str(workdir / "state")) as config:
+        path = workdir / "portal.yaml"
+        path.write_text(yaml.safe_dump(config))
+        yield path
 
 
 def _dead_address() -> str:
@@ -419,8 +421,11 @@ async def _prometheus_settled(direct: Client) -> None:
 async def transcribe(tasks: Sequence[Task]) -> list[tuple[Task, Transcript, Transcript]]:
     """Run every task in both modes against one in-process portal runtime on the demo config."""
     out: list[tuple[Task, Transcript, Transcript]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-tasks-") as tmp:
-        config = load_config(_config(Path(tmp), _dead_address()))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-tasks-") as tmp,
+        _config(Path(tmp), _dead_address()) as path,
+    ):
+        config = load_config(path)
         async with open_runtime(config) as runtime:
             failed = [s.namespace for s in runtime.registry.statuses() if s.state != "ready"]
             needed = {ns for task in tasks for ns in task.needs}
