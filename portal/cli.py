@@ -607,7 +607,7 @@ def connect(
 def new_server_command(
     name: Annotated[str, typer.Argument(help="Lower-case name; becomes servers/NAME and the namespace.")],
 ) -> None:
-    """Copy servers/_template/ to servers/NAME/, renamed, with tests, in the demo config and the catalog."""
+    """Copy servers/_template/ to servers/NAME/ and its fake to demo/NAME/, renamed, with tests, cataloged."""
     from portal.scaffold import ScaffoldError, new_server
 
     try:
@@ -615,8 +615,8 @@ def new_server_command(
     except ScaffoldError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"created {result.package} and {result.test_folder}; registered in {result.demo_config}")
-    typer.echo(f"next: edit servers/{name}/client.py and fake.py for your API, then run make test")
+    typer.echo(f"created {result.package}, {result.fake}, {result.test_folder}; listed in {result.catalog}")
+    typer.echo(f"next: edit servers/{name}/client.py and demo/{name}/fake.py for your API; make test")
 
 
 if __name__ == "__main__":  # pragma: no cover

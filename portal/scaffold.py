@@ -1,9 +1,11 @@
 """``portal new-server NAME``: copy ``servers/_template/`` into a new server that works at once.
 
 The copy is renamed throughout (package path, env prefix, server name,
-catalog entity names), registered in the demo config and in the top-level
-``catalog-info.yaml``, and gets its own test folder, copied from the
-template's tests. The developer then changes the API it wraps.
+catalog entity names), gets the template's fake backend as ``demo/<name>/``
+(where the demo launcher finds it by itself), is registered in the top-level
+``catalog-info.yaml`` (the Location's targets and the portal's ``dependsOn``),
+and gets its own test folder, copied from the template's tests. The developer
+then changes the API it wraps.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ class ScaffoldError(Exception):
 @dataclass(frozen=True)
 class ScaffoldResult:
     package: Path
+    fake: Path
     test_folder: Path
-    demo_config: Path
     catalog: Path
 
 
@@ -50,6 +52,8 @@ def _renames(name: str) -> list[tuple[str, str]]:
     return [
         ("servers._template", f"servers.{name}"),
         ("servers/_template", f"servers/{name}"),
+        ("demo._template", f"demo.{name}"),
+        ("demo/_template", f"demo/{name}"),
         ("TEMPLATE_", f"{name.upper()}_"),
         ('name="template"', f'name="{name}"'),
         ("mcp-server-template", f"mcp-server-{slug}"),
@@ -73,68 +77,60 @@ def _check_name(name: str, root: Path) -> None:
             f"invalid server name {name!r}: use 2-31 lower-case letters, digits or '_', starting with a "
             f"letter, and not one of {', '.join(sorted(RESERVED))}"
         )
-    if (root / "servers" / name).exists():
-        raise ScaffoldError(f"servers/{name} already exists: pick another name or remove it first")
-    if not (root / "servers" / TEMPLATE).is_dir():
-        raise ScaffoldError(f"no servers/{TEMPLATE} under {root}: run this from a source checkout")
-
-
-def _demo_with(text: str, name: str) -> str:
-    """The demo config's text with the new server appended (comments kept)."""
-    if re.search(rf"^\s*- namespace: {re.escape(name)}\s*$", text, re.MULTILINE):
-        raise ScaffoldError(f"the demo config already declares the namespace {name!r}")
-    entry = (
-        f"  - namespace: {name}\n"
-        f"    transport:\n"
-        f"      type: module\n"
-        f"      module: servers.{name}\n"
-        f"      demo_backend: true\n"
-    )
-    return text.rstrip("\n") + "\n" + entry
+    for folder in ("servers", "demo"):
+        if (root / folder / name).exists():
+            raise ScaffoldError(f"{folder}/{name} already exists: pick another name or remove it first")
+        if not (root / folder / TEMPLATE).is_dir():
+            raise ScaffoldError(f"no {folder}/{TEMPLATE} under {root}: run this from a source checkout")
 
 
 def _catalog_with(text: str, name: str) -> str:
-    """The top-level catalog's text with the new server's file among the Location's targets."""
-    target = f"./servers/{name}/catalog-info.yaml"
-    if target in text:
+    """The top-level catalog's text with the new server among the Location's targets and in dependsOn."""
+    text = _append_item(text, "targets", f"./servers/{name}/catalog-info.yaml")
+    return _append_item(text, "dependsOn", f"component:default/mcp-server-{name.replace('_', '-')}")
+
+
+def _append_item(text: str, key: str, item: str) -> str:
+    """``item`` added at the end of the block list under ``key:`` (comments and order kept)."""
+    if re.search(rf"^\s*- {re.escape(item)}\s*$", text, re.MULTILINE):
         return text
-    marker = re.search(r"^(\s*)targets:\s*\n((?:\1\s*- .*\n)+)", text, re.MULTILINE)
-    if marker is None:
-        raise ScaffoldError("catalog-info.yaml has no Location with a 'targets:' list to extend")
-    items = marker.group(2)
-    indent = re.match(r"\s*", items.splitlines()[0]).group(0)  # type: ignore[union-attr]
-    insert_at = marker.end(2)
-    return text[:insert_at] + f"{indent}- {target}\n" + text[insert_at:]
+    found = re.search(rf"^(\s*){key}:\s*\n((?:\1\s*- .*\n)+)", text, re.MULTILINE)
+    if found is None:
+        raise ScaffoldError(f"catalog-info.yaml has no '{key}:' list to extend")
+    indent = re.match(r"\s*", found.group(2)).group(0)  # type: ignore[union-attr]
+    return text[: found.end(2)] + f"{indent}- {item}\n" + text[found.end(2) :]
+
+
+def _copy_renamed(source: Path, target: Path, renames: list[tuple[str, str]]) -> None:
+    shutil.copytree(source, target, ignore=_SKIP)
+    for path in target.rglob("*"):
+        if path.is_file() and path.suffix in _TEXT_SUFFIXES:
+            _rewrite(path, renames)
 
 
 def new_server(name: str, root: Path | None = None) -> ScaffoldResult:
-    """Create ``servers/<name>/`` and its tests from the template, and register it."""
+    """Create ``servers/<name>/``, its fake ``demo/<name>/`` and its tests from the template; register it."""
     root = root or project_root()
     _check_name(name, root)
     renames = _renames(name)
-    package = root / "servers" / name
+    package, fake = root / "servers" / name, root / "demo" / name
     test_folder = root / "tests" / "servers" / name
-    demo = root / "portal" / "demo.yaml"
     catalog = root / "catalog-info.yaml"
     # Every check that can fail runs before the first write, so a refusal leaves no trace.
-    demo_text = _demo_with(demo.read_text(encoding="utf-8"), name)
     catalog_text = _catalog_with(catalog.read_text(encoding="utf-8"), name) if catalog.exists() else None
     if test_folder.exists():
         raise ScaffoldError(f"{test_folder} already exists: remove it first")
-    shutil.copytree(root / "servers" / TEMPLATE, package, ignore=_SKIP)
     try:
-        for path in package.rglob("*"):
-            if path.is_file() and path.suffix in _TEXT_SUFFIXES:
-                _rewrite(path, renames)
+        _copy_renamed(root / "servers" / TEMPLATE, package, renames)
+        _copy_renamed(root / "demo" / TEMPLATE, fake, renames)
         test_folder.mkdir(parents=True)
         test_file = test_folder / f"test_{name}_server.py"
         shutil.copyfile(root / TEMPLATE_TEST, test_file)
         _rewrite(test_file, renames)
     except Exception:
-        shutil.rmtree(package, ignore_errors=True)
-        shutil.rmtree(test_folder, ignore_errors=True)
+        for folder in (package, fake, test_folder):
+            shutil.rmtree(folder, ignore_errors=True)
         raise
-    demo.write_text(demo_text, encoding="utf-8")
     if catalog_text is not None:
         catalog.write_text(catalog_text, encoding="utf-8")
-    return ScaffoldResult(package, test_folder, demo, catalog)
+    return ScaffoldResult(package, fake, test_folder, catalog)

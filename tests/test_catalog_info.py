@@ -16,6 +16,11 @@ SERVER_FOLDERS = sorted(
 )
 
 
+def slug(folder: Path) -> str:
+    """A server's name in the catalog: its folder's name, '_' written '-' (pager_duty: pager-duty)."""
+    return folder.name.replace("_", "-")
+
+
 def entities(path: Path) -> list[dict]:
     return [e for e in yaml.safe_load_all(path.read_text()) if e is not None]
 
@@ -38,14 +43,14 @@ def test_the_location_lists_every_server_and_the_portal_depends_on_each() -> Non
         f"./servers/{f.name}/catalog-info.yaml" for f in SERVER_FOLDERS
     )
     assert sorted(portal["spec"]["dependsOn"]) == sorted(
-        f"component:default/mcp-server-{f.name}" for f in SERVER_FOLDERS
+        f"component:default/mcp-server-{slug(f)}" for f in SERVER_FOLDERS
     )
 
 
 def test_each_server_provides_the_api_it_declares() -> None:
     for folder in SERVER_FOLDERS:
         found = {e["kind"]: e for e in entities(folder / "catalog-info.yaml")}
-        assert found["Component"]["metadata"]["name"] == f"mcp-server-{folder.name}"
+        assert found["Component"]["metadata"]["name"] == f"mcp-server-{slug(folder)}"
         assert found["Component"]["spec"]["providesApis"] == [
             f"api:default/{found['API']['metadata']['name']}"
         ]

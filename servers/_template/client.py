@@ -15,40 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
+from .models import Impact, Incident, Service, ServiceDetail
 from .settings import Settings
 
-__all__ = ["BackendError", "Incident", "Service", "ServiceDetail", "StatusPageClient"]
-
-ServiceStatus = Literal["operational", "degraded", "partial_outage", "major_outage"]
-Impact = Literal["minor", "major", "critical"]
-
-
-# DECISION: return compact TypedDicts, not the raw payload. They become the
-# tool's outputSchema, and every field costs the model tokens: keep the useful ones.
-class Service(TypedDict):
-    id: str
-    name: str
-    status: ServiceStatus
-    updated_at: str
-
-
-class Incident(TypedDict):
-    id: int
-    service_id: str
-    title: str
-    status: Literal["investigating", "identified", "monitoring", "resolved"]
-    impact: Impact
-    created_at: str
-
-
-class ServiceDetail(Service):
-    description: str
-    open_incidents: list[Incident]
+__all__ = ["BackendError", "StatusPageClient"]
 
 
 class BackendError(Exception):

@@ -19,15 +19,17 @@ Decisions a developer copying this file must make, per tool:
 - ANNOTATIONS: read_only_hint=True for reads; for writes read_only_hint=False plus
   destructiveHint (does it delete or overwrite?) and idempotentHint. Clients
   use them to decide what needs a human's confirmation.
-- ERRORS: catch our BackendError and raise ToolError: the model gets
+- ERRORS: `tool_registrar(server, BackendError)` (servers/_toolkit.py) turns
+  our BackendError into the SDK's ToolError: the model gets
   `isError: true` with our message, never a traceback. Anything else that
   escapes is a bug, and the SDK hides its text. A message says what was wrong
   and what to call next ("no service 'x' (404): list the ids with
   list_services()"); it names the setting to fix (TEMPLATE_URL), never the
   URL, host or port, and does not start with the tool's name (the portal adds it).
-- RESULT TYPES: one TypedDict per shape, with a clear class name (it is the
-  shape name a model reads, e.g. `Service`); nested shapes get their own class;
-  a field that may be missing is `NotRequired[...]`, one that may be null `X | None`.
+- RESULT TYPES: in models.py, one TypedDict per shape.
+- SHARED PARTS: servers/_toolkit.py holds what every server needs (registration
+  with error translation, READ/ADD annotations, clipping long text, paging);
+  use it rather than writing them again.
 """
 
 from __future__ import annotations
@@ -35,25 +37,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import ADD, READ, tool_registrar
 
-from .client import BackendError, Impact, Incident, Service, ServiceDetail, StatusPageClient
+from . import models as m
+from .client import BackendError, StatusPageClient
 from .settings import Settings
 
 __all__ = ["build_server"]
-
-READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
-# Creating an incident adds data and deletes nothing; twice means two incidents.
-WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
-
-
-# Turn our BackendError into the SDK's ToolError (an isError result).
-_tool_errors = tool_errors(BackendError)
 
 
 def build_server(settings: Settings) -> MCPServer:
@@ -65,10 +57,12 @@ def build_server(settings: Settings) -> MCPServer:
         instructions="Status page: service status and uptime, outages and incidents, which services are up.",
     )
 
+    # Registers each tool with our BackendError turned into the SDK's ToolError (an isError result).
+    tool = tool_registrar(server, BackendError)
+
     # Sync tools are fine: the SDK runs them in a worker thread.
-    @server.tool(annotations=READ)
-    @_tool_errors
-    def list_services() -> list[Service]:
+    @tool(READ)
+    def list_services() -> list[m.Service]:
         """List every service on the status page with its current status.
 
         status is one of operational, degraded, partial_outage, major_outage;
@@ -77,21 +71,20 @@ def build_server(settings: Settings) -> MCPServer:
         """
         return client.list_services()
 
-    @server.tool(annotations=READ)
-    @_tool_errors
+    @tool(READ)
     def get_service(
         service_id: Annotated[str, Field(description="Service id from list_services, e.g. 'api'")],
-    ) -> ServiceDetail:
+    ) -> m.ServiceDetail:
         """Get one service: its status, description and its open (not resolved) incidents."""
         return client.get_service(service_id)
 
-    @server.tool(annotations=WRITE)
-    @_tool_errors
+    # Creating an incident adds data and deletes nothing; twice means two incidents.
+    @tool(ADD)
     def create_incident(
         service_id: Annotated[str, Field(description="Service id from list_services")],
         title: Annotated[str, Field(min_length=3, max_length=200, description="One-line summary")],
-        impact: Impact = "minor",
-    ) -> Incident:
+        impact: m.Impact = "minor",
+    ) -> m.Incident:
         """Open a new incident (status 'investigating') on a service and return it.
 
         impact: minor (some users notice), major (many users affected) or
