@@ -191,9 +191,9 @@ def test_a_file_named_in_a_query_asks_for_a_file() -> None:
 # What the portal's ranking reached on the held-out half when it was last tuned (docs/benchmarks.md),
 # minus a small margin: a change that loses more than that on queries nobody tuned on fails here.
 # Raise them when ranking improves; never tune on the held-out half to pass them.
-HELDOUT_RECALL_AT_5_FLOOR = 0.0
-HELDOUT_MRR_FLOOR = 0.0
-HELDOUT_RECALL_AT_5_WITH_DISTRACTORS_FLOOR = 0.0
+HELDOUT_RECALL_AT_5_FLOOR = 0.815  # reached 0.845
+HELDOUT_MRR_FLOOR = 0.62  # reached 0.650
+HELDOUT_RECALL_AT_5_WITH_DISTRACTORS_FLOOR = 0.75  # reached 0.784, 1,195 distractors
 
 
 @pytest.mark.anyio
