@@ -8,26 +8,22 @@ the full annotations, links, spec and relations of one entity.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import READ, tool_registrar
 
 from . import models as m
 from . import shapes
 from .client import BackendError, BackstageClient
 from .settings import Settings
 
-__all__ = ["TOOL_NAMES", "build_server"]
+__all__ = ["build_server"]
 
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
 # Registering adds a location and deletes nothing; registering it again changes nothing (409).
 WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -45,13 +41,6 @@ ComponentRef = Annotated[
 Facet = Literal[
     "kind", "spec.type", "spec.lifecycle", "spec.owner", "spec.system", "metadata.tags", "metadata.namespace"
 ]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
-_tool_errors = tool_errors(BackendError)
 
 
 def _filters(
@@ -87,8 +76,8 @@ def build_server(settings: Settings) -> MCPServer:
         ),
     )
 
-    def tool(annotations: ToolAnnotations) -> Callable[[Callable[P, R]], Callable[P, R]]:
-        return lambda fn: server.tool(annotations=annotations)(_tool_errors(fn))
+    # Each tool is registered with our own errors turned into the SDK's ToolError (servers/_toolkit.py).
+    tool = tool_registrar(server, BackendError)
 
     @tool(READ)
     def search_entities(
@@ -260,16 +249,3 @@ def build_server(settings: Settings) -> MCPServer:
         return bs.register_location(target, type, dry_run)
 
     return server
-
-
-TOOL_NAMES = (
-    "search_entities",
-    "get_entity",
-    "get_owner",
-    "list_dependencies",
-    "list_dependents",
-    "get_api_definition",
-    "list_group_members",
-    "list_facets",
-    "register_location",
-)

@@ -8,26 +8,20 @@ narrowed to an @timestamp window with `since`/`until`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import READ, tool_registrar
 
 from . import models as m
 from .client import BackendError, ElasticsearchClient, InputError, build_query
 from .settings import MAX_SIZE, Settings
 
-__all__ = ["TOOL_NAMES", "build_server"]
+__all__ = ["build_server"]
 
-# Every tool only reads: nothing is changed or deleted, and repeating a call is harmless.
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
 
 Index = Annotated[
     str,
@@ -61,13 +55,6 @@ Since = Annotated[
 Until = Annotated[str | None, Field(description="Only @timestamp <= this, same forms as since")]
 SortSpec = Annotated[str, Field(pattern=r"^[^:\s]+(:(asc|desc))?$")]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-# Our BackendError and InputError become the SDK's ToolError: an isError result carrying our message.
-_tool_errors = tool_errors(BackendError, InputError)
-
 
 def build_server(settings: Settings) -> MCPServer:
     es = ElasticsearchClient(settings)  # lazy: connects at the first tool call
@@ -78,8 +65,8 @@ def build_server(settings: Settings) -> MCPServer:
         "field mappings and cluster health. Start with list_indices() and get_mapping('logs-*').",
     )
 
-    def tool(fn: Callable[P, R]) -> Callable[P, R]:
-        return server.tool(annotations=READ)(_tool_errors(fn))
+    # Every tool reads; each is registered with our own errors turned into the SDK's ToolError.
+    tool = tool_registrar(server, BackendError, InputError)(READ)
 
     @tool
     def search(
@@ -224,15 +211,3 @@ def build_server(settings: Settings) -> MCPServer:
         return es.cluster_health()
 
     return server
-
-
-TOOL_NAMES = (
-    "search",
-    "count",
-    "top_values",
-    "count_over_time",
-    "get_document",
-    "list_indices",
-    "get_mapping",
-    "cluster_health",
-)

@@ -7,20 +7,19 @@ GITLAB_PER_PAGE, 20; max 100): a page shorter than per_page is the last one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, GitLabClient
 from .settings import Settings
 
-__all__ = ["TOOL_NAMES", "build_server"]
+__all__ = ["build_server"]
 
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 # Notes and issues add data and delete nothing; repeating a call adds a second one.
@@ -37,13 +36,6 @@ Iid = Annotated[
 Page = Annotated[int, Field(ge=1, description="Page number, starting at 1")]
 PerPage = Annotated[int, Field(ge=1, le=100, description="Items per page, 1-100; default 20")] | None
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
-_tool_errors = tool_errors(BackendError)
-
 
 def build_server(settings: Settings) -> MCPServer:
     gl = GitLabClient(settings)
@@ -57,11 +49,8 @@ def build_server(settings: Settings) -> MCPServer:
         ),
     )
 
-    def size(per_page: int | None) -> int:
-        return per_page or settings.per_page
-
-    def tool(annotations: ToolAnnotations) -> Callable[[Callable[P, R]], Callable[P, R]]:
-        return lambda fn: server.tool(annotations=annotations)(_tool_errors(fn))
+    # Each tool is registered with our own errors turned into the SDK's ToolError (servers/_toolkit.py).
+    tool = tool_registrar(server, BackendError)
 
     @tool(READ)
     def list_projects(
@@ -73,7 +62,7 @@ def build_server(settings: Settings) -> MCPServer:
         id, path (e.g. 'infra/api', usable as `project` elsewhere), description,
         default_branch, visibility (private|internal|public), web_url, last_activity_at.
         """
-        return gl.list_projects(search, page, size(per_page))
+        return gl.list_projects(search, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def get_project(project: ProjectRef) -> m.Project:
@@ -93,7 +82,7 @@ def build_server(settings: Settings) -> MCPServer:
         Each item: iid (use with get_merge_request), title, state (opened|closed|merged|locked),
         draft, author username, source_branch -> target_branch, created_at, updated_at, web_url.
         """
-        return gl.list_merge_requests(project, state, page, size(per_page))
+        return gl.list_merge_requests(project, state, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def get_merge_request(project: ProjectRef, iid: Iid) -> m.MergeRequest:
@@ -114,7 +103,7 @@ def build_server(settings: Settings) -> MCPServer:
     ) -> list[m.Note]:
         """The discussion on a merge request, oldest first: id, author username, body (Markdown),
         created_at, system (true for GitLab's automatic notes such as 'added 1 commit')."""
-        return gl.list_merge_request_notes(project, iid, page, size(per_page))
+        return gl.list_merge_request_notes(project, iid, page, page_size(per_page, settings.per_page))
 
     @tool(WRITE)
     def create_merge_request_note(
@@ -139,7 +128,7 @@ def build_server(settings: Settings) -> MCPServer:
         Each item: id (use with get_pipeline / list_pipeline_jobs), status, ref, sha, source
         (push|merge_request_event|schedule|...), created_at, web_url.
         """
-        return gl.list_pipelines(project, status, ref, page, size(per_page))
+        return gl.list_pipelines(project, status, ref, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def get_pipeline(project: ProjectRef, pipeline_id: int) -> m.Pipeline:
@@ -160,7 +149,9 @@ def build_server(settings: Settings) -> MCPServer:
         """The jobs of a pipeline in stage order: id (use with get_job_log), name, stage, status,
         failure_reason (e.g. script_failure; null unless failed), allow_failure, duration in
         seconds, started_at, finished_at, web_url."""
-        return gl.list_pipeline_jobs(project, pipeline_id, scope, page, size(per_page))
+        return gl.list_pipeline_jobs(
+            project, pipeline_id, scope, page, page_size(per_page, settings.per_page)
+        )
 
     @tool(READ)
     def get_job_log(
@@ -197,7 +188,7 @@ def build_server(settings: Settings) -> MCPServer:
         """Recent changes: commits reachable from a ref (who changed what, when), newest first:
         id, short_id, title (first line),
         author_name, authored_date, web_url."""
-        return gl.list_commits(project, ref, page, size(per_page))
+        return gl.list_commits(project, ref, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def get_commit(
@@ -212,7 +203,7 @@ def build_server(settings: Settings) -> MCPServer:
     ) -> list[m.Branch]:
         """A project's branches (optionally whose name contains `search`): name, head commit_id and
         commit_title, default, protected, merged, web_url."""
-        return gl.list_branches(project, search, page, size(per_page))
+        return gl.list_branches(project, search, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def search_code(
@@ -226,7 +217,7 @@ def build_server(settings: Settings) -> MCPServer:
         """Search code: find where a name is defined or used, in file contents on the default
         branch. Each hit: project_id, path, ref, startline
         (1-based line where `data` starts) and data, a few lines around the match."""
-        return gl.search_code(query, project, page, size(per_page))
+        return gl.search_code(query, project, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def list_issues(
@@ -239,7 +230,7 @@ def build_server(settings: Settings) -> MCPServer:
     ) -> list[m.IssueSummary]:
         """List a project's issues, newest first: iid, title, state (opened|closed), author,
         labels, assignees, created_at, updated_at, closed_at, web_url."""
-        return gl.list_issues(project, state, labels, search, page, size(per_page))
+        return gl.list_issues(project, state, labels, search, page, page_size(per_page, settings.per_page))
 
     @tool(READ)
     def get_issue(project: ProjectRef, iid: Iid) -> m.Issue:
@@ -259,26 +250,3 @@ def build_server(settings: Settings) -> MCPServer:
         return gl.create_issue(project, title, description, labels or [])
 
     return server
-
-
-TOOL_NAMES = (
-    "list_projects",
-    "get_project",
-    "list_merge_requests",
-    "get_merge_request",
-    "get_merge_request_changes",
-    "list_merge_request_notes",
-    "create_merge_request_note",
-    "list_pipelines",
-    "get_pipeline",
-    "list_pipeline_jobs",
-    "get_job_log",
-    "get_file_content",
-    "list_commits",
-    "get_commit",
-    "list_branches",
-    "search_code",
-    "list_issues",
-    "get_issue",
-    "create_issue",
-)

@@ -7,25 +7,21 @@ with `start_at` (from 0) and `max_results` (default JIRA_MAX_RESULTS, 20; max
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import READ, page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, JiraClient
 from .settings import Settings
 
-__all__ = ["TOOL_NAMES", "build_server"]
+__all__ = ["build_server"]
 
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
 # Creating an issue or a comment adds data and overwrites nothing; a repeated call adds another one.
 ADD = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
@@ -50,13 +46,6 @@ MaxResults = Annotated[int, Field(ge=1, le=100, description="Results per page, 1
 Label = Annotated[str, Field(pattern=r"^\S+$", max_length=255, description="A label (no spaces)")]
 Email = Annotated[str, Field(min_length=1, description="The person's email, e.g. 'alice@acme.example'")]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
-_tool_errors = tool_errors(BackendError)
-
 
 def build_server(settings: Settings) -> MCPServer:
     jira = JiraClient(settings)
@@ -70,11 +59,8 @@ def build_server(settings: Settings) -> MCPServer:
         ),
     )
 
-    def size(max_results: int | None) -> int:
-        return max_results or settings.max_results
-
-    def tool(annotations: ToolAnnotations) -> Callable[[Callable[P, R]], Callable[P, R]]:
-        return lambda fn: server.tool(annotations=annotations)(_tool_errors(fn))
+    # Each tool is registered with our own errors turned into the SDK's ToolError (servers/_toolkit.py).
+    tool = tool_registrar(server, BackendError)
 
     @tool(READ)
     def search_issues(
@@ -94,7 +80,7 @@ def build_server(settings: Settings) -> MCPServer:
         updated. More pages: call again with start_at=next_start_at (null on the last page).
         Use get_issue(key) for the description and comment count.
         """
-        return jira.search_issues(jql, start_at, size(max_results))
+        return jira.search_issues(jql, start_at, page_size(max_results, settings.max_results))
 
     @tool(READ)
     def get_issue(key: IssueKey) -> m.Issue:
@@ -175,7 +161,7 @@ def build_server(settings: Settings) -> MCPServer:
         """An issue's comments, oldest first: id, author (email), author_name, body (cut at 2000
         characters with a marker), created. More: call again with start_at=next_start_at (null
         when this page was not full)."""
-        return jira.list_comments(key, start_at, size(max_results))
+        return jira.list_comments(key, start_at, page_size(max_results, settings.max_results))
 
     @tool(READ)
     def list_transitions(key: IssueKey) -> list[m.Transition]:
@@ -228,21 +214,6 @@ def build_server(settings: Settings) -> MCPServer:
     ) -> list[m.User]:
         """Find Jira accounts whose username, email or display name starts with `query`:
         username, email, display_name, active. Use the email with assign_issue or in JQL."""
-        return jira.find_users(query, size(max_results))
+        return jira.find_users(query, page_size(max_results, settings.max_results))
 
     return server
-
-
-TOOL_NAMES = (
-    "search_issues",
-    "get_issue",
-    "create_issue",
-    "update_issue",
-    "add_comment",
-    "list_comments",
-    "list_transitions",
-    "transition_issue",
-    "assign_issue",
-    "list_projects",
-    "find_users",
-)

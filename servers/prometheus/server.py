@@ -7,26 +7,20 @@ seconds, `now`, or relative times (`-1h`, `now-30m`). List tools page with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import READ, page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, PrometheusClient
 from .settings import Settings
 from .timeparse import TimeFormatError
 
-__all__ = ["TOOL_NAMES", "build_server"]
+__all__ = ["build_server"]
 
-# Every tool only reads. Idempotent in the HTTP sense (no side effects), though "now" moves on.
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
 
 PromQL = Annotated[str, Field(min_length=1, max_length=20_000, description="A PromQL expression")]
 Selector = Annotated[
@@ -46,13 +40,6 @@ LabelName = Annotated[
     str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", description="Label name, e.g. 'job' or 'instance'")
 ]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-# BackendError (and an unreadable time) become the SDK's ToolError: isError with our message.
-_tool_errors = tool_errors(BackendError, TimeFormatError)
-
 
 def build_server(settings: Settings) -> MCPServer:
     prom = PrometheusClient(settings)
@@ -65,11 +52,8 @@ def build_server(settings: Settings) -> MCPServer:
         ),
     )
 
-    def page(limit: int | None) -> int:
-        return limit or settings.page_size
-
-    def tool(fn: Callable[P, R]) -> Callable[P, R]:
-        return server.tool(annotations=READ)(_tool_errors(fn))
+    # Every tool reads; each is registered with our own errors turned into the SDK's ToolError.
+    tool = tool_registrar(server, BackendError, TimeFormatError)(READ)
 
     @tool
     def instant_query(
@@ -133,7 +117,7 @@ def build_server(settings: Settings) -> MCPServer:
         (summary, description, runbook_url; long texts cut with …), active_at (RFC3339, when the
         condition became true), value (the expression's value then). Resolved alerts are not listed.
         """
-        return prom.alerts(state, name, offset, page(limit))
+        return prom.alerts(state, name, offset, page_size(limit, settings.page_size))
 
     @tool
     def list_targets(
@@ -149,7 +133,7 @@ def build_server(settings: Settings) -> MCPServer:
         last_scrape (RFC3339), last_scrape_duration_s, scrape_url, and its other labels.
         A down target also shows as up{job="...", instance="..."} == 0 in instant_query.
         """
-        return prom.targets(health, job, offset, page(limit))
+        return prom.targets(health, job, offset, page_size(limit, settings.page_size))
 
     @tool
     def list_metric_names(
@@ -162,7 +146,7 @@ def build_server(settings: Settings) -> MCPServer:
         one job. Suffixes tell the type: _total (counter: use rate), _bucket/_sum/_count
         (histogram: use histogram_quantile), none (usually a gauge). get_metric_metadata explains one.
         """
-        return prom.metric_names(match, contains, offset, page(limit))
+        return prom.metric_names(match, contains, offset, page_size(limit, settings.page_size))
 
     @tool
     def label_values(
@@ -178,7 +162,7 @@ def build_server(settings: Settings) -> MCPServer:
         only that job's. An unknown label gives an empty list. Use the values in matchers:
         instant_query('up{job="orders-api"}').
         """
-        return prom.label_values(label, match, contains, offset, page(limit))
+        return prom.label_values(label, match, contains, offset, page_size(limit, settings.page_size))
 
     @tool
     def list_label_names(match: Selector = None) -> list[str]:
@@ -207,7 +191,7 @@ def build_server(settings: Settings) -> MCPServer:
         """The label sets of series matching a selector that had data between start and end
         (no values). Use it to see which label combinations exist before aggregating, e.g.
         match='http_requests_total{job="orders-api"}'. truncated=true when more than `limit` matched."""
-        return prom.series(match, start, end, page(limit))
+        return prom.series(match, start, end, page_size(limit, settings.page_size))
 
     @tool
     def list_rules(kind: Literal["alerting", "recording", "any"] = "any") -> list[m.Rule]:
@@ -218,17 +202,3 @@ def build_server(settings: Settings) -> MCPServer:
         return prom.rules(kind)
 
     return server
-
-
-TOOL_NAMES = (
-    "instant_query",
-    "range_query",
-    "list_alerts",
-    "list_targets",
-    "list_metric_names",
-    "label_values",
-    "list_label_names",
-    "get_metric_metadata",
-    "find_series",
-    "list_rules",
-)

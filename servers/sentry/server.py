@@ -9,25 +9,20 @@ an opaque `cursor`: pass a result's `next_cursor` back to get the next page;
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal, ParamSpec, TypeVar
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import tool_errors
+from servers._toolkit import READ, page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, SentryClient
 from .settings import Settings
 
-__all__ = ["TOOL_NAMES", "build_server"]
+__all__ = ["build_server"]
 
-# Reads change nothing, so repeating them is harmless.
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
 # Resolving changes an issue's status but deletes nothing (it can be unresolved in Sentry's UI),
 # and resolving a resolved issue changes nothing more.
 RESOLVE = ToolAnnotations(
@@ -57,13 +52,6 @@ MaxFrames = Annotated[
     int, Field(ge=0, le=200, description="Keep at most this many innermost frames per exception")
 ]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-# Our BackendError becomes the SDK's ToolError: an isError result carrying our message.
-_tool_errors = tool_errors(BackendError)
-
 
 def build_server(settings: Settings) -> MCPServer:
     sentry = SentryClient(settings)
@@ -77,11 +65,8 @@ def build_server(settings: Settings) -> MCPServer:
         ),
     )
 
-    def size(limit: int | None) -> int:
-        return limit or settings.per_page
-
-    def tool(annotations: ToolAnnotations) -> Callable[[Callable[P, R]], Callable[P, R]]:
-        return lambda fn: server.tool(annotations=annotations)(_tool_errors(fn))
+    # Each tool is registered with our own errors turned into the SDK's ToolError (servers/_toolkit.py).
+    tool = tool_registrar(server, BackendError)
 
     @tool(READ)
     def list_projects(cursor: Cursor = None) -> m.ProjectPage:
@@ -123,7 +108,9 @@ def build_server(settings: Settings) -> MCPServer:
         e.g. 'orders-api@1.8.0'; see get_release for its commit). Page on with next_cursor.
         Example: list_issues(project='orders-api', limit=1) -> the newest unresolved issue.
         """
-        return sentry.list_issues(query, project, sort, size(limit), cursor, include_first_release)
+        return sentry.list_issues(
+            query, project, sort, page_size(limit, settings.per_page), cursor, include_first_release
+        )
 
     @tool(READ)
     def get_issue(issue_id: IssueId) -> m.Issue:
@@ -179,7 +166,7 @@ def build_server(settings: Settings) -> MCPServer:
     def list_issue_events(issue_id: IssueId, limit: Limit = None, cursor: Cursor = None) -> m.EventPage:
         """The events (occurrences) of an issue, newest first: event_id (for get_event),
         date_created, title, message, release, environment, user. Page on with next_cursor."""
-        return sentry.list_issue_events(issue_id, size(limit), cursor)
+        return sentry.list_issue_events(issue_id, page_size(limit, settings.per_page), cursor)
 
     @tool(RESOLVE)
     def resolve_issue(issue_id: IssueId) -> m.ResolvedIssue:
@@ -206,7 +193,7 @@ def build_server(settings: Settings) -> MCPServer:
         for gitlab.get_commit), message, repository (e.g. 'infra/api'), author, date_created},
         last_deploy {environment, date_finished}.
         """
-        return sentry.list_releases(project, query, size(limit), cursor)
+        return sentry.list_releases(project, query, page_size(limit, settings.per_page), cursor)
 
     @tool(READ)
     def get_release(
@@ -219,17 +206,3 @@ def build_server(settings: Settings) -> MCPServer:
         return sentry.get_release(version)
 
     return server
-
-
-TOOL_NAMES = (
-    "list_projects",
-    "list_issues",
-    "get_issue",
-    "list_issue_tags",
-    "get_latest_event",
-    "get_event",
-    "list_issue_events",
-    "resolve_issue",
-    "list_releases",
-    "get_release",
-)

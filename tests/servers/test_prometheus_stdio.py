@@ -6,9 +6,9 @@ import sys
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from server_tool_names import TOOL_NAMES
 
 from demo.prometheus.fake import start
-from servers.prometheus.server import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio
 
@@ -25,6 +25,6 @@ async def test_the_prometheus_server_runs_over_stdio_against_a_real_prometheus()
             async with Client(params) as client:
                 tools = (await client.list_tools()).tools
                 result = await client.call_tool("instant_query", {"query": "vector(42)"})
-    assert tuple(t.name for t in tools) == TOOL_NAMES
+    assert tuple(t.name for t in tools) == TOOL_NAMES["prometheus"]
     assert result.is_error is False
     assert [(s["metric"], s["value"]) for s in result.structured_content["samples"]] == [({}, 42.0)]
