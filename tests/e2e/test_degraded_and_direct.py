@@ -82,7 +82,7 @@ message
         result = await client.call_tool("portal_codemode_execute", {"code": code})
     answer = json.loads(result.content[0].text)
     assert answer["ok"] is True
-    assert answer["value"].startswith("status.list_services failed:")
+    assert answer["value"].startswith("status.list_services: ")  # the tool, named once
 
 
 async def test_calling_a_failed_server_says_it_is_unavailable(degraded_portal: RunningPortal) -> None:
