@@ -14,7 +14,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -121,9 +121,13 @@ def tool_registrar(server: MCPServer, *expected: type[Exception]) -> Register[..
 # --- clipping: a model reads every character, so long text is cut, and says so --------------------
 
 
-def clip(text: str, limit: int) -> str:
-    """The first ``limit`` characters, then a marker saying how many more there were."""
-    if len(text) <= limit:
+@overload
+def clip(text: str, limit: int) -> str: ...
+@overload
+def clip(text: None, limit: int) -> None: ...
+def clip(text: str | None, limit: int) -> str | None:
+    """The first ``limit`` characters, then a marker saying how many more there were (None stays None)."""
+    if text is None or len(text) <= limit:
         return text
     return f"{text[:limit]}… [truncated: {len(text) - limit} more characters]"
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from servers._toolkit import clip
+
 from . import models as m
 
 __all__ = [
@@ -76,13 +78,6 @@ def relations(raw: dict[str, Any] | None) -> dict[str, list[str]]:
     return {k: sorted(set(v)) for k, v in sorted(out.items())}
 
 
-def _clip(text: Any, limit: int) -> str | None:
-    if text is None:
-        return None
-    text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}… [truncated, {len(text)} chars]"
-
-
 def _str(value: Any) -> str | None:
     return str(value) if value is not None else None
 
@@ -95,7 +90,7 @@ def summary(raw: dict[str, Any]) -> m.EntitySummary:
         "kind": raw["kind"],
         "name": meta["name"],
         "title": meta.get("title") or (spec.get("profile") or {}).get("displayName"),
-        "description": _clip(meta.get("description"), DESCRIPTION_CHARS),
+        "description": clip(_str(meta.get("description")), DESCRIPTION_CHARS),
         "type": _str(spec.get("type")),
         "lifecycle": _str(spec.get("lifecycle")),
         "owner": normalize(spec.get("owner"), "group", namespace),
@@ -106,7 +101,7 @@ def summary(raw: dict[str, Any]) -> m.EntitySummary:
 
 def _compact(value: Any) -> Any:
     if isinstance(value, str):
-        return _clip(value, SPEC_STRING_CHARS)
+        return clip(_str(value), SPEC_STRING_CHARS)
     if isinstance(value, list):
         return [_compact(v) for v in value]
     if isinstance(value, dict):

@@ -23,6 +23,8 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, SerializationError, TransportError
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 
+from servers._toolkit import clip_strings
+
 from . import models as m
 from .settings import Settings
 
@@ -109,18 +111,6 @@ def build_query(
         return base
     bounds = {k: v for k, v in (("gte", since), ("lte", until)) if v}
     return {"bool": {"must": [base], "filter": [{"range": {TIME_FIELD: bounds}}]}}
-
-
-def _truncate(value: Any, limit: int) -> Any:
-    """Cut long strings in the middle: a stack trace's head says where, its tail says what failed."""
-    if isinstance(value, str) and len(value) > limit:
-        head, tail = limit * 2 // 5, limit - limit * 2 // 5
-        return f"{value[:head]}\n... [truncated {len(value) - limit} chars] ...\n{value[-tail:]}"
-    if isinstance(value, dict):
-        return {k: _truncate(v, limit) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_truncate(v, limit) for v in value]
-    return value
 
 
 def _sort_clauses(sort: list[str]) -> list[dict[str, Any]]:
@@ -229,7 +219,11 @@ class ElasticsearchClient:
             ).body
         total = raw["hits"]["total"]
         hits: list[m.Hit] = [
-            {"_index": h["_index"], "_id": h["_id"], "_source": _truncate(h.get("_source", {}), TEXT_LIMIT)}
+            {
+                "_index": h["_index"],
+                "_id": h["_id"],
+                "_source": clip_strings(h.get("_source", {}), TEXT_LIMIT),
+            }
             for h in raw["hits"]["hits"]
         ]
         end = from_ + len(hits)
@@ -291,7 +285,7 @@ class ElasticsearchClient:
         return {
             "_index": raw["_index"],
             "_id": raw["_id"],
-            "_source": _truncate(raw["_source"], DOCUMENT_TEXT_LIMIT),
+            "_source": clip_strings(raw["_source"], DOCUMENT_TEXT_LIMIT),
         }
 
     # --- indices and the cluster ----------------------------------------------------

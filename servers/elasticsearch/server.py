@@ -98,7 +98,7 @@ def build_server(settings: Settings) -> MCPServer:
 
         Returns total (number of matches; total_relation 'gte' means at least that many),
         hits (each with _index, _id and _source; strings over 500 characters are cut with a
-        '[truncated, N more chars]' marker: read the whole document with get_document) and
+        '… [truncated: N more characters] …' marker: read the whole document with get_document) and
         next_from (pass it as from_ for the next page; null on the last page).
         Example: search(index='logs-*', query='service:orders-api AND level:ERROR',
         since='2026-02-26T00:00:00Z', size=5, fields=['@timestamp', 'message']).

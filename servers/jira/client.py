@@ -26,6 +26,8 @@ from typing import Any
 import requests
 from jira import JIRA, JIRAError
 
+from servers._toolkit import clip
+
 from . import models as m
 from .settings import Settings
 
@@ -302,7 +304,7 @@ class JiraClient:
         return {
             **_summary(raw),
             "project": (f.get("project") or {}).get("key", raw["key"].split("-")[0]),
-            "description": _cut(f.get("description"), MAX_DESCRIPTION),
+            "description": clip(f.get("description"), MAX_DESCRIPTION),
             "reporter": _person(f.get("reporter")),
             "assignee_name": (f.get("assignee") or {}).get("displayName"),
             "resolution": (f.get("resolution") or {}).get("name"),
@@ -333,12 +335,6 @@ def _person(raw: dict[str, Any] | None) -> str | None:
     return raw.get("emailAddress") or raw.get("displayName") or raw.get("name")
 
 
-def _cut(text: str | None, limit: int) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return f"{text[:limit]}\n[... truncated: {len(text) - limit} more characters]"
-
-
 def _summary(raw: dict[str, Any]) -> m.IssueSummary:
     f = raw["fields"]
     return {
@@ -360,7 +356,7 @@ def _comment(raw: dict[str, Any]) -> m.Comment:
         "id": str(raw["id"]),
         "author": _person(raw.get("author")),
         "author_name": (raw.get("author") or {}).get("displayName"),
-        "body": _cut(body if isinstance(body, str) else json.dumps(body), MAX_COMMENT) or "",
+        "body": clip(body if isinstance(body, str) else json.dumps(body), MAX_COMMENT) or "",
         "created": raw.get("created", ""),
     }
 

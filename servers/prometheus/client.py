@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from servers._toolkit import clip
+
 from . import models as m
 from .settings import Settings
 from .timeparse import parse_time, rfc3339
@@ -92,7 +94,7 @@ def status_message(code: int, what: str, retry_after: str | None = None) -> str:
 
 def api_error_message(error_type: str, error: str, what: str) -> str:
     """Prometheus's error JSON as a message saying what is wrong, in PromQL terms."""
-    detail = _clip(error.removeprefix('invalid parameter "query": '), MAX_ERROR_CHARS)
+    detail = clip(error.removeprefix('invalid parameter "query": '), MAX_ERROR_CHARS)
     hint = next((h for key, h in PROMQL_HINTS if key in error), None)
     if error_type == "bad_data" and "parse error" in error:
         head = f"Invalid PromQL: {detail}"
@@ -271,7 +273,7 @@ class PrometheusClient:
             )
         payload: Any = body["data"]
         if isinstance(payload, dict) and body.get("warnings"):
-            payload = {**payload, "warnings": [_clip(str(w), MAX_TEXT_CHARS) for w in body["warnings"]]}
+            payload = {**payload, "warnings": [clip(str(w), MAX_TEXT_CHARS) for w in body["warnings"]]}
         return payload
 
 
@@ -284,10 +286,6 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 def _num(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".")
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _value(raw: str) -> m.Value:
@@ -351,7 +349,7 @@ def _alert(raw: dict[str, Any]) -> m.Alert:
         "name": raw["labels"].get("alertname", ""),
         "state": raw["state"],
         "labels": labels,
-        "annotations": {k: _clip(v, MAX_TEXT_CHARS) for k, v in raw.get("annotations", {}).items()},
+        "annotations": {k: clip(v, MAX_TEXT_CHARS) for k, v in raw.get("annotations", {}).items()},
         "active_at": _time(raw.get("activeAt")),
         "value": _value(raw.get("value", "NaN")),
     }
@@ -363,7 +361,7 @@ def _target(raw: dict[str, Any]) -> m.Target:
         "job": labels.get("job", raw.get("scrapePool", "")),
         "instance": labels.get("instance", ""),
         "health": raw["health"],
-        "last_error": _clip(raw["lastError"], MAX_TEXT_CHARS) if raw.get("lastError") else None,
+        "last_error": clip(raw["lastError"], MAX_TEXT_CHARS) if raw.get("lastError") else None,
         "last_scrape": _time(raw.get("lastScrape")),
         "last_scrape_duration_s": round(float(raw.get("lastScrapeDuration", 0.0)), 4),
         "scrape_url": raw.get("scrapeUrl", ""),
@@ -375,7 +373,7 @@ def _metadata(name: str, raw: dict[str, str]) -> m.MetricMetadata:
     return {
         "metric": name,
         "type": raw["type"],
-        "help": _clip(raw["help"], MAX_TEXT_CHARS),
+        "help": clip(raw["help"], MAX_TEXT_CHARS),
         "unit": raw["unit"],
     }
 

@@ -30,6 +30,8 @@ from urllib.parse import quote
 
 import httpx
 
+from servers._toolkit import clip
+
 from . import models as m
 from . import shapes
 from .settings import Settings
@@ -339,7 +341,7 @@ def _detail(response: httpx.Response) -> str:
         )
     else:
         text = ""
-    return shapes.cut(text, shapes.MAX_LINE) or ""
+    return clip(text, shapes.MAX_LINE) or ""
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from servers._toolkit import clip
+
 from . import models as m
 
 __all__ = ["event", "event_summary", "issue", "issue_summary", "issue_tags", "project", "release", "version"]
@@ -17,13 +19,6 @@ MAX_TEXT = 500  # characters kept of a message, exception value or commit messag
 MAX_LINE = 300  # characters kept of a source line or an error detail
 MAX_EXCEPTIONS = 5  # of a chained exception, the last (outermost, the one raised) are kept
 MAX_TAG_VALUES = 5  # most common values kept per tag
-TRUNCATED = " …[truncated]"
-
-
-def cut(text: str | None, limit: int = MAX_TEXT) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return text[:limit] + TRUNCATED
 
 
 def version(release: dict[str, Any] | None) -> str | None:
@@ -48,7 +43,7 @@ def issue_summary(raw: dict[str, Any], first_release: str | None) -> m.IssueSumm
     return {
         "id": str(raw["id"]),
         "short_id": raw.get("shortId") or "",
-        "title": cut(raw.get("title")) or "",
+        "title": clip(raw.get("title"), MAX_TEXT) or "",
         "culprit": raw.get("culprit"),
         "level": raw.get("level") or "error",
         "status": raw.get("status") or "unresolved",
@@ -69,7 +64,7 @@ def issue(raw: dict[str, Any]) -> m.Issue:
     return {
         **issue_summary(raw, version(raw.get("firstRelease"))),
         "type": metadata.get("type"),
-        "value": cut(metadata.get("value")),
+        "value": clip(metadata.get("value"), MAX_TEXT),
         "platform": raw.get("platform"),
         "priority": raw.get("priority"),
         "is_unhandled": bool(raw.get("isUnhandled")),
@@ -108,8 +103,8 @@ def event_summary(raw: dict[str, Any]) -> m.EventSummary:
     return {
         "event_id": raw.get("eventID") or raw["id"],
         "date_created": raw.get("dateCreated") or "",
-        "title": cut(raw.get("title")) or "",
-        "message": cut(raw.get("message")) or None,
+        "title": clip(raw.get("title"), MAX_TEXT) or "",
+        "message": clip(raw.get("message"), MAX_TEXT) or None,
         "release": version(release) if isinstance(release, dict) else tags.get("release"),
         "environment": tags.get("environment"),
         "user": _user(raw.get("user")),
@@ -139,7 +134,7 @@ def _exception(raw: dict[str, Any], max_frames: int) -> m.ExceptionInfo:
     kept = frames[-max_frames:] if max_frames else []
     return {
         "type": raw.get("type"),
-        "value": cut(raw.get("value")),
+        "value": clip(raw.get("value"), MAX_TEXT),
         "module": raw.get("module"),
         "frames": kept,
         "frames_omitted": len(frames) - len(kept),
@@ -158,7 +153,7 @@ def _frames(stacktrace: dict[str, Any]) -> Iterator[m.Frame]:
             "filename": frame.get("filename") or frame.get("absPath"),
             "function": frame.get("function"),
             "lineno": lineno,
-            "context_line": cut(line, MAX_LINE),
+            "context_line": clip(line, MAX_LINE),
             "in_app": bool(frame.get("inApp", frame.get("in_app"))),
         }
 
@@ -176,7 +171,7 @@ def release(raw: dict[str, Any]) -> m.Release:
         "commit_count": int(raw.get("commitCount") or 0),
         "last_commit": {
             "id": commit["id"],
-            "message": cut(commit.get("message")) or "",
+            "message": clip(commit.get("message"), MAX_TEXT) or "",
             "repository": (commit.get("repository") or {}).get("name"),
             "author": author.get("email") or author.get("name"),
             "date_created": commit.get("dateCreated"),

@@ -97,7 +97,7 @@ def test_long_strings_in_hits_are_cut_in_the_middle_with_a_marker(client):
     trace = client.search("logs-*", query, 1, 0, ["@timestamp:asc"], ["error.stack_trace"])["hits"][0]
     text = trace["_source"]["error"]["stack_trace"]
     assert text.startswith("Traceback (most recent call last):\n")
-    assert "\n... [truncated 590 chars] ...\n" in text
+    assert "\n… [truncated: 590 more characters] …\n" in text
     assert text.endswith("decimal.InvalidOperation: quantize result has too many digits for current context")
 
 

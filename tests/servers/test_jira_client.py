@@ -146,7 +146,7 @@ def test_creating_with_an_unknown_assignee_fails_before_anything_is_created(jira
 
 def test_a_long_description_is_cut_with_a_marker(client):
     client.update_issue("WEB-5", {"description": "x" * 4100}, [])
-    assert client.get_issue("WEB-5")["description"] == "x" * 4000 + "\n[... truncated: 100 more characters]"
+    assert client.get_issue("WEB-5")["description"] == "x" * 4000 + "… [truncated: 100 more characters]"
 
 
 def test_a_refused_connection_becomes_a_backend_error_naming_the_setting_not_the_address():

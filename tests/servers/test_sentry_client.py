@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from demo.sentry import fake as sentry_fake
+from servers._toolkit import clip
 from servers.sentry import Settings, shapes
 from servers.sentry import client as client_module
 from servers.sentry.client import BackendError, SentryClient, status_message
@@ -214,5 +215,5 @@ def test_a_next_link_without_results_ends_the_paging():
 
 
 def test_long_texts_are_cut_with_a_visible_marker():
-    assert shapes.cut("x" * 501) == "x" * 500 + " …[truncated]"
-    assert shapes.cut("x" * 500) == "x" * 500
+    assert clip("x" * 501, shapes.MAX_TEXT) == "x" * 500 + "… [truncated: 1 more characters]"
+    assert clip("x" * 500, shapes.MAX_TEXT) == "x" * 500
