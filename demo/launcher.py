@@ -10,6 +10,7 @@ life of the demo, so ``portal token`` and the other commands find it without
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -88,6 +89,9 @@ def main(argv: list[str] | None = None) -> None:
         write_config(path, {**config, "servers": listed, "admin": {"group": "developers"}})
         for server in config["servers"]:
             print(f"demo: {server['namespace']} -> {server['transport']['settings']['url']}", file=sys.stderr)
+        # uvicorn re-raises the SIGTERM it handled once it has stopped; as SystemExit, it unwinds
+        # through here, so the fakes stop and the config goes (tests/e2e/test_demo_launcher.py).
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         try:
             serve(config=path)
         finally:
