@@ -22,6 +22,7 @@ from mcp.types import ToolAnnotations
 
 __all__ = [
     "ADD",
+    "IDEMPOTENT_WRITE",
     "READ",
     "clip",
     "clip_middle",
@@ -45,6 +46,10 @@ READ = ToolAnnotations(
 # Creating a record adds data and overwrites nothing; a repeated call adds another one.
 ADD = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
+# A write that deletes nothing, and that changes nothing more when repeated (resolve, register).
+IDEMPOTENT_WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
 
 # An upstream's own error text can name internal URLs and host:port pairs; a model has no use

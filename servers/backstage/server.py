@@ -12,10 +12,9 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import READ, tool_registrar
+from servers._toolkit import IDEMPOTENT_WRITE, READ, tool_registrar
 
 from . import models as m
 from . import shapes
@@ -25,9 +24,7 @@ from .settings import Settings
 __all__ = ["build_server"]
 
 # Registering adds a location and deletes nothing; registering it again changes nothing (409).
-WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
+WRITE = IDEMPOTENT_WRITE
 
 ComponentRef = Annotated[
     str,

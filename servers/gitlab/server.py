@@ -13,7 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import page_size, tool_registrar
+from servers._toolkit import ADD, page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, GitLabClient
@@ -23,9 +23,7 @@ __all__ = ["build_server"]
 
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 # Notes and issues add data and delete nothing; repeating a call adds a second one.
-WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
+WRITE = ADD
 
 ProjectRef = Annotated[
     str, Field(min_length=1, description="Project path like 'infra/api', or its numeric id as a string")

@@ -14,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import READ, page_size, tool_registrar
+from servers._toolkit import ADD, READ, page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, JiraClient
@@ -23,9 +23,6 @@ from .settings import Settings
 __all__ = ["build_server"]
 
 # Creating an issue or a comment adds data and overwrites nothing; a repeated call adds another one.
-ADD = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-)
 # Editing fields or the assignee overwrites the old value (destructive); repeating it changes nothing more.
 OVERWRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True

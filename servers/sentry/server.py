@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from servers._toolkit import READ, page_size, tool_registrar
+from servers._toolkit import IDEMPOTENT_WRITE, READ, page_size, tool_registrar
 
 from . import models as m
 from .client import BackendError, SentryClient
@@ -25,9 +24,7 @@ __all__ = ["build_server"]
 
 # Resolving changes an issue's status but deletes nothing (it can be unresolved in Sentry's UI),
 # and resolving a resolved issue changes nothing more.
-RESOLVE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
-)
+RESOLVE = IDEMPOTENT_WRITE
 
 IssueId = Annotated[
     str,
