@@ -101,7 +101,9 @@ async def test_executes_through_nginx_reach_both_replicas_and_each_ok_answer_has
 ) -> None:
     since = datetime.now(UTC)
     tally = await drive(f"{cluster.url}/mcp", tokens_for(cluster, 6, prefix="spread"), 3.0, legacy=False)
-    assert (tally.error_count, len(tally.ok_codes) > 10) == (0, True)
+    # Refusals of the low per-minute limit the rate test needs are answers, not errors.
+    failures = tally.error_count - tally.errors["answered not ok: RateLimited"]
+    assert (failures, len(tally.ok_codes) > 10) == (0, True), tally.errors
     assert all(executions_served(replica) > 0 for replica in cluster.replicas)
     assert (await anyio.to_thread.run_sync(audit_check, cluster.postgres.url, tally.ok_codes, since)).holds
 
