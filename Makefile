@@ -107,8 +107,8 @@ new-server: $(STAMP)
 	$(VENV)/bin/portal new-server $(NAME)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check portal servers sandbox tests bench deploy
-	$(VENV)/bin/mypy portal sandbox servers deploy
+	$(VENV)/bin/ruff check portal servers sandbox tests bench demo deploy
+	$(VENV)/bin/mypy portal sandbox servers demo deploy
 
 clean:
 	rm -rf $(VENV) .tools .portal .pytest_cache
