@@ -213,7 +213,11 @@ class CodeMode:
             return "\n\n".join(full_contract(hit.entry, observer) for hit in hits[:MAX_FULL_DETAIL])
         signatures, shapes = brief_answer([hit.entry for hit in hits], query, observer)
         lines = signatures + shapes
-        unavailable = [s.namespace for s in self._registry.statuses() if s.state == "failed"]
+        unavailable = [  # only servers the caller could use: a name is a fact about the catalog
+            s.namespace
+            for s in self._registry.statuses()
+            if s.state == "failed" and self.permissions.may_reach_namespace(principal, s.namespace)
+        ]
         if unavailable:
             lines.append(f"# unavailable now: {', '.join(unavailable)}")
         return "\n".join(lines)

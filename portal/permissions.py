@@ -93,3 +93,20 @@ class Permissions:
         return any(
             r.applies_to(principal.groups) and r.grants(name, annotations, aliases) for r in self._rules
         )
+
+    def may_reach_namespace(self, principal: Principal | None, namespace: str) -> bool:
+        """Could any rule grant ``principal`` a tool of ``namespace``? For servers with no tool list.
+
+        A failed server lists no tools, so whether the caller may use one cannot be asked; a
+        rule whose pattern could match the namespace is enough to name it, no rule is enough to
+        keep it unnamed.
+        """
+        if self._rules is None:
+            return True
+        if principal is None:
+            return False
+        return any(
+            r.applies_to(principal.groups)
+            and any(fnmatchcase(namespace, pattern.split(".", 1)[0]) for pattern in r.tools)
+            for r in self._rules
+        )
