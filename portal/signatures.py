@@ -156,10 +156,15 @@ def parameter_table(tool: types.Tool) -> NameTable:
     return NameTable(names, Kind.PARAMETER, where=f"parameters of {tool.name}")
 
 
+def _names_in(value: Any) -> set[str]:
+    return {item for item in value if isinstance(item, str)} if isinstance(value, list) else set()
+
+
 def render_parameters(tool: types.Tool, parameters: NameTable | None = None) -> str:
     schema = tool.input_schema or {}
-    properties: Mapping[str, Any] = schema.get("properties") or {}
-    required = set(schema.get("required") or [])
+    found = schema.get("properties")
+    properties: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    required = _names_in(schema.get("required"))  # an upstream's schema: lists of anything come in
     defs = schema.get("$defs", {})
     table = parameters or parameter_table(tool)
     mandatory, optional = [], []

@@ -76,8 +76,9 @@ def argument_problem(schema: Mapping[str, Any] | None, arguments: Mapping[str, A
     # Only a schema that says so takes names it does not list; otherwise a typo would be dropped.
     if unknown and schema.get("additionalProperties") in (None, False):
         return f"unknown argument {', '.join(unknown)}"
-    required = schema.get("required") or []
-    missing = [name for name in required if name not in arguments]
+    required = schema.get("required")
+    names = [name for name in required if isinstance(name, str)] if isinstance(required, list) else []
+    missing = [name for name in names if name not in arguments]
     if missing:
         return f"missing required argument {', '.join(missing)}"
     return None

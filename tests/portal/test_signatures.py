@@ -95,3 +95,20 @@ def test_a_long_doc_is_cut_at_its_last_clause_or_word_boundary_never_mid_word(
     doc = one_line_doc(description)
     assert doc == expected
     assert len(doc) <= 120
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"a": {"type": "string"}}, "required": [["a"], {"b": 1}, "a"]},
+        {"type": "object", "properties": {"a": {"type": "string"}}, "required": "a"},
+        {"type": "object", "properties": ["a", "b"], "required": ["a"]},
+    ],
+)
+def test_a_malformed_upstream_input_schema_still_renders(schema: dict) -> None:
+    """An upstream's `required` holding lists or objects used to crash the catalog rebuild."""
+    from portal.tool_errors import argument_problem
+
+    tool = types.Tool(name="odd", description="Odd.", input_schema=schema)
+    assert render_signature("x", tool).startswith("x.odd(")
+    assert argument_problem(schema, {}) in (None, "missing required argument a")
