@@ -262,7 +262,10 @@ class CodeMode:
         if not audited:  # never answer ok for an execution the audit trail does not hold
             result = _portal_failure(result.tool_calls)
             text = portal_error_answer(self._config.result_max_bytes)
-        self.feedback.learn(user_id, result)
+        try:  # ranking hints are a nicety: their failure never costs the caller an audited answer
+            self.feedback.learn(user_id, result)
+        except Exception:
+            logger.exception("learning from the execution failed")
         return ExecuteOutcome(text=text, is_error=not result.ok, result=result)
 
     async def _run(

@@ -105,6 +105,21 @@ async def test_a_portal_fault_while_formatting_is_a_portal_error_and_audited(
     assert [call["name"] for call in record["tool_calls"]] == ["echo.whoami"]
 
 
+async def test_a_fault_after_the_audit_record_still_gives_the_answer(
+    runtime: PortalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("feedback bug")
+
+    monkeypatch.setattr(runtime.codemode.feedback, "learn", broken)
+    outcome = await runtime.codemode.execute(
+        "echo.whoami()\n2", await runtime.principal_for("ann@example.com")
+    )
+    assert _answer(outcome.text) == {"ok": True, "value": 2, "stdout": "", "error": None}
+    [record] = await _records(runtime)
+    assert record["outcome"] == "ok"
+
+
 async def test_an_audit_store_failure_is_never_answered_ok(
     runtime: PortalRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
